@@ -1,0 +1,57 @@
+# Verbs people expect. Every target sets up what it needs from a fresh clone.
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: dev run test unit infra e2e lint format typecheck synth bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==26.3
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+dev: $(STAMP) $(NODE_STAMP) ## environment for development: Python venv and the CDK CLI
+
+run: $(STAMP) ## main job: a local end-to-end execution on the default input
+	$(VENV)/bin/scatter-gather run
+
+test: $(STAMP) ## lint, types and the whole test suite
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+infra: $(STAMP)
+	$(PY) -m pytest tests/infra
+
+e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+synth: $(STAMP) $(NODE_STAMP) ## CloudFormation template into cdk.out/
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet
+
+bench: $(STAMP)
+	$(VENV)/bin/scatter-gather bench
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Lambda entry points: parse the event, bind logging, call one function, emit metrics."""
