@@ -4,6 +4,7 @@ Lambda invocations running in our runtime. Any boto3 client or the AWS CLI can u
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from types import TracebackType
@@ -47,6 +48,11 @@ class LocalEngine:
         self._server: Any = None
 
     def start(self) -> LocalEngine:
+        if not os.environ.get("SCATTER_GATHER_DEBUG"):
+            # Request lines and moto's own tracebacks for errors the definition handles
+            # (retries, catches) would drown the output; set SCATTER_GATHER_DEBUG=1 to see them.
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            logging.getLogger("moto").setLevel(logging.CRITICAL)
         # moto reads these when it builds ARNs and its own clients.
         os.environ["MOTO_PORT"] = str(self.port)
         os.environ.setdefault("MOTO_ACCOUNT_ID", ACCOUNT_ID)

@@ -1,0 +1,258 @@
+"""``scatter-gather``: run the workflow locally, serve the local endpoint, and start, watch
+and inspect executions (locally or on AWS).
+
+Exit codes: 0 success; 1 the execution failed; 2 bad input (from the CLI or the
+state machine's InvalidInput)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import boto3
+import click
+from rich.console import Console
+
+from .history import events, timeline_table
+from .inputs import CliInputError, default_input, digest_input, load_input, upload_folder
+from .report_view import failure_message, parse_output, show_summary
+from .watch import follow
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err_console.print(f"[bold red]Error:[/bold red] {message}")
+    sys.exit(code)
+
+
+def _execution_name(prefix: str = "run") -> str:
+    return f"{prefix}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _finish(description: dict[str, Any], s3: Any | None = None, out_dir: Path | None = None) -> None:
+    """Prints the outcome; downloads the report when we can reach the bucket. Exits non-zero
+    on failure."""
+    status = description["status"]
+    if status != "SUCCEEDED":
+        message = failure_message(description)
+        code = EXIT_BAD_INPUT if str(description.get("error")) == "InvalidInput" else EXIT_FAILED
+        if s3 is not None and out_dir is not None and description.get("error") == "FailureThresholdExceeded":
+            _download_report(s3, message, out_dir)
+        _fail(f"execution {status}: {message}", code)
+    summary = parse_output(description)
+    if summary.get("duplicate"):
+        console.print(f"[yellow]Run {summary.get('run_id')} already exists; this execution did nothing.[/yellow]")
+        return
+    report = None
+    if s3 is not None and summary.get("report"):
+        report = _fetch_json(s3, summary["report"])
+        if out_dir is not None and report is not None:
+            paths = _save_run(s3, summary, report, out_dir)
+            summary_paths = ", ".join(str(p) for p in paths)
+    show_summary(console, summary, report)
+    console.print(f"Report: {summary.get('report')}")
+    if s3 is not None and out_dir is not None and report is not None:
+        console.print(f"Saved locally: {summary_paths}")
+
+
+def _split_s3_uri(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def _fetch_json(s3: Any, uri: str) -> Any:
+    bucket, key = _split_s3_uri(uri)
+    try:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except Exception:
+        return None
+
+
+def _save_run(s3: Any, summary: dict[str, Any], report: dict[str, Any], out_dir: Path) -> list[Path]:
+    target = out_dir / str(summary["run_id"])
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    bucket, key = _split_s3_uri(summary["results"])
+    s3.download_file(bucket, key, str(target / "results.jsonl"))
+    return [target / "report.json", target / "results.jsonl"]
+
+
+def _download_report(s3: Any, message: str, out_dir: Path) -> None:
+    uri = next((w for w in message.split() if w.startswith("s3://") and w.endswith("report.json")), None)
+    report = _fetch_json(s3, uri) if uri else None
+    if report:
+        summary = {"run_id": report["run_id"], "results": report["locations"]["results"], **report}
+        paths = _save_run(s3, summary, report, out_dir)
+        show_summary(console, summary, report)
+        console.print(f"Saved locally: {', '.join(str(p) for p in paths)}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Scatter-gather on Step Functions: run it locally, or start and watch it on AWS."""
+
+
+@main.command()
+@click.option("--input", "input_", metavar="FILE|JSON", help="Execution input: a JSON file or inline JSON. Default: a built-in simulate run.")
+@click.option("--from-dir", type=click.Path(file_okay=False), help="Upload this folder to the local bucket and audit it with s3-digest.")
+@click.option("--name", help="Execution name (default: run-<time>-<random>); also the run id unless the input sets one.")
+@click.option("--retry-scale", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Multiply retry waits (tests and demos use e.g. 0.01).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".local/runs"), show_default=True, help="Where to save the report and merged results.")
+@click.option("--timeline/--no-timeline", default=True, show_default=True, help="Print the per-state timeline at the end.")
+def run(input_: str | None, from_dir: str | None, name: str | None, retry_scale: float, out_dir: Path, timeline: bool) -> None:
+    """Deploy locally and run one execution of the real state machine and handlers."""
+    from .deploy import deploy
+    from .engine import LocalEngine
+
+    try:
+        execution_input = load_input(input_) if input_ else None
+    except CliInputError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    with console.status("Starting the local engine"), LocalEngine(retry_scale=retry_scale) as engine:
+        deployment = deploy(engine)
+        s3, sfn = engine.client("s3"), engine.client("stepfunctions")
+        if from_dir:
+            try:
+                prefix, count = upload_folder(s3, deployment.bucket, from_dir)
+            except CliInputError as exc:
+                _fail(str(exc), EXIT_BAD_INPUT)
+            console.print(f"Uploaded {count} files to s3://{deployment.bucket}/{prefix}")
+            execution_input = execution_input or digest_input(prefix)
+        execution_input = execution_input if execution_input is not None else default_input()
+        execution = sfn.start_execution(
+            stateMachineArn=deployment.state_machine_arn,
+            name=name or _execution_name(),
+            input=json.dumps(execution_input),
+        )
+        console.print(f"Execution {execution['executionArn']}")
+        description = follow(sfn, execution["executionArn"], console)
+        if timeline:
+            console.print(timeline_table(events(sfn, execution["executionArn"]), title="Timeline"))
+        _finish(description, s3, out_dir)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1024, 65535), default=4599, show_default=True)
+@click.option("--retry-scale", type=click.FloatRange(0, 1), default=1.0, show_default=True)
+def serve(port: int, retry_scale: float) -> None:
+    """Keep the local endpoint up, with the workflow deployed, until interrupted."""
+    from .deploy import deploy
+    from .engine import LocalEngine
+    from .inputs import SAMPLES_DIR
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        engine = LocalEngine(port=port, retry_scale=retry_scale).start()
+    except OSError as exc:
+        _fail(f"PortInUse: cannot listen on 127.0.0.1:{port} ({exc}); pass --port", EXIT_BAD_INPUT)
+    try:
+        deployment = deploy(engine)
+        url = engine.endpoint_url
+        sample = SAMPLES_DIR / "simulate.json"
+        console.print(f"[bold green]Local endpoint:[/bold green] {url}  (S3, Lambda, Step Functions, IAM, Logs, Scheduler)")
+        console.print(f"State machine: {deployment.state_machine_arn}\nBucket: {deployment.bucket}\n")
+        console.print("In another shell:")
+        console.print("  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1", soft_wrap=True)
+        console.print(
+            f"  aws --endpoint-url {url} stepfunctions start-execution "
+            f"--state-machine-arn {deployment.state_machine_arn} --input file://{sample}",
+            soft_wrap=True,
+        )
+        console.print(f"  aws --endpoint-url {url} stepfunctions describe-execution --execution-arn <executionArn>", soft_wrap=True)
+        console.print(f"  scatter-gather watch --endpoint-url {url} <executionArn>", soft_wrap=True)
+        console.print(f"  scatter-gather history --endpoint-url {url} <executionArn>\n", soft_wrap=True)
+        console.print("Ctrl-C to stop.")
+        sys.stdout.flush()
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        engine.stop()
+
+
+def _aws_options(func: Any) -> Any:
+    func = click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="e.g. the local endpoint of 'serve'.")(func)
+    func = click.option("--region", envvar="AWS_REGION", help="AWS region (default: your AWS config).")(func)
+    func = click.option("--profile", envvar="AWS_PROFILE", help="AWS profile (default: your AWS config).")(func)
+    return func
+
+
+def _session_client(service: str, endpoint_url: str | None, region: str | None, profile: str | None) -> Any:
+    session = boto3.session.Session(profile_name=profile, region_name=region)
+    return session.client(service, endpoint_url=endpoint_url)
+
+
+@main.command()
+@click.argument("execution_arn")
+@_aws_options
+def history(execution_arn: str, endpoint_url: str | None, region: str | None, profile: str | None) -> None:
+    """A per-state timeline of an execution."""
+    sfn = _session_client("stepfunctions", endpoint_url, region, profile)
+    try:
+        found = events(sfn, execution_arn)
+    except sfn.exceptions.ExecutionDoesNotExist:
+        _fail(f"ExecutionDoesNotExist: {execution_arn}", EXIT_BAD_INPUT)
+    except Exception as exc:
+        _fail(f"{type(exc).__name__}: {exc}", EXIT_FAILED)
+    console.print(timeline_table(found, title=execution_arn))
+
+
+@main.command()
+@click.option("--state-machine-arn", help="Default: the StateMachineArn output of --stack-name.")
+@click.option("--stack-name", default="ScatterGather", show_default=True)
+@click.option("--input", "input_", metavar="FILE|JSON", help="Execution input (default: the built-in simulate run).")
+@click.option("--name", help="Execution name, also the run id unless the input sets one.")
+@click.option("--watch/--no-watch", default=True, show_default=True, help="Follow it with a progress bar.")
+@_aws_options
+def start(state_machine_arn: str | None, stack_name: str, input_: str | None, name: str | None, watch: bool, endpoint_url: str | None, region: str | None, profile: str | None) -> None:
+    """Start an execution (on AWS by default) and follow it."""
+    try:
+        execution_input = load_input(input_)
+    except CliInputError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    sfn = _session_client("stepfunctions", endpoint_url, region, profile)
+    if not state_machine_arn:
+        cfn = _session_client("cloudformation", endpoint_url, region, profile)
+        try:
+            outputs = cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
+        except Exception as exc:
+            _fail(f"StackNotFound: cannot read stack {stack_name!r} ({exc}); deploy it or pass --state-machine-arn", EXIT_BAD_INPUT)
+        state_machine_arn = next((o["OutputValue"] for o in outputs if o["OutputKey"] == "StateMachineArn"), None)
+        if not state_machine_arn:
+            _fail(f"StackOutputMissing: stack {stack_name!r} has no StateMachineArn output", EXIT_BAD_INPUT)
+    execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=name or _execution_name(), input=json.dumps(execution_input))
+    console.print(f"Started {execution['executionArn']}")
+    if watch:
+        s3 = _session_client("s3", endpoint_url, region, profile)
+        _finish(follow(sfn, execution["executionArn"], console), s3, None)
+
+
+@main.command("watch")
+@click.argument("execution_arn")
+@_aws_options
+def watch_command(execution_arn: str, endpoint_url: str | None, region: str | None, profile: str | None) -> None:
+    """Follow an execution with a progress bar and print its summary."""
+    sfn = _session_client("stepfunctions", endpoint_url, region, profile)
+    try:
+        description = follow(sfn, execution_arn, console)
+    except sfn.exceptions.ExecutionDoesNotExist:
+        _fail(f"ExecutionDoesNotExist: {execution_arn}", EXIT_BAD_INPUT)
+    _finish(description, _session_client("s3", endpoint_url, region, profile), None)
+
+
+if __name__ == "__main__":
+    main()
