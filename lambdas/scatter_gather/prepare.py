@@ -36,7 +36,9 @@ def parse_input(raw: Any) -> RunInput:
 def describe_validation_error(exc: ValidationError, root: str) -> str:
     problems = []
     for error in exc.errors()[:8]:
-        where = ".".join(str(part) for part in error["loc"]) or root
+        # Drop the discriminator tag pydantic puts in the path (source.inline.items).
+        parts = [str(p) for p in error["loc"] if p not in ("inline", "s3_prefix", "manifest")]
+        where = ".".join(parts) or root
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown field (check its spelling against the README)"
