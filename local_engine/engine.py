@@ -65,6 +65,10 @@ class LocalEngine:
         self._server.start()
         return self
 
+    def set_retry_scale(self, scale: float) -> None:
+        self.retry_scale = scale
+        patches.set_retry_scale(scale)
+
     def stop(self) -> None:
         self.runtime.shutdown()
         if self._server is not None:

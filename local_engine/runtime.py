@@ -251,6 +251,8 @@ class LambdaRuntime:
             status, body = "timeout", None
         duration_ms = (time.perf_counter() - started) * 1000
         if status in ("timeout", "crash"):
+            if status == "crash":
+                env.process.join(timeout=2)
             exit_code = env.process.exitcode
             env.kill()
             keep = None

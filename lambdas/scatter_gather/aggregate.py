@@ -38,9 +38,11 @@ class BatchEvidence:
 
 
 def _failure_error(failure: dict[str, Any]) -> ItemError:
-    """The batch-level error Step Functions caught, as one item error."""
-    error_type = str(failure.get("Error") or "BatchFailed")
-    cause = failure.get("Cause") or ""
+    """The batch-level error Step Functions caught (the Catch put it at ``$.error``), as one
+    item error."""
+    caught = failure.get("error") if isinstance(failure.get("error"), dict) else {}
+    error_type = str(caught.get("Error") or "BatchFailed")
+    cause = caught.get("Cause") or ""
     message = cause
     try:  # a Lambda error's Cause is its JSON error payload
         payload = json.loads(cause)

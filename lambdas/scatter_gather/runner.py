@@ -206,7 +206,7 @@ def run_batch(
             if not lanes.in_flight():
                 break
             wait_ms = time_left_ms() - reserve_ms / 2
-            if stopped and wait_ms <= 0:
+            if wait_ms <= 0:  # abandon what is still running; keep time to write results
                 break
             for outcome in lanes.collect(timeout=max(0.0, min(wait_ms, 250.0)) / 1000):
                 outcomes[outcome.index] = outcome

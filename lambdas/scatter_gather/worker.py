@@ -55,6 +55,9 @@ def process_batch(
     reserve_ms: float,
 ) -> WorkerStatus:
     started = time.perf_counter()
+    # Never keep back more than a quarter of the time we have, or a short timeout would
+    # leave no time to start any item.
+    reserve_ms = min(reserve_ms, time_left_ms() / 4)
     layout = RunLayout(event.run_id)
     record = RunRecord.model_validate(store.get_json(s3, event.bucket, layout.claim))
     task = get_task(record.task)

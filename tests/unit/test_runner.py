@@ -118,3 +118,35 @@ def test_execute_one_rejects_huge_or_non_json_results():
     assert huge.error.type == "ValueError" and "over the 65,536-byte limit" in huge.error.message
     odd = execute_one(_task(lambda i, p, c: object()), _P(), ctx, WorkItem(index=0, item=1))
     assert odd.error.type == "TypeError"
+
+
+def test_deadline_abandons_items_in_flight_even_when_none_are_waiting():
+    start = time.monotonic()
+
+    def time_left():
+        return 1000 - (time.monotonic() - start) * 1000
+
+    def call(work: WorkItem) -> ItemOutcome:
+        time.sleep(5 if work.index == 1 else 0.01)
+        return ItemOutcome(index=work.index, ok=True, result=1)
+
+    run = run_batch(items(3), call, concurrency=3, cpu_bound=False, time_left_ms=time_left, reserve_ms=400)
+    assert time.monotonic() - start < 1.0
+    assert [o.ok for o in run.outcomes] == [True, False, True]
+    assert run.stopped_for_deadline
+
+
+def _sleep_forever_on_one(work: WorkItem) -> ItemOutcome:
+    time.sleep(60 if work.index == 0 else 0.01)
+    return ItemOutcome(index=work.index, ok=True, result=1)
+
+
+def test_deadline_kills_stuck_worker_processes():
+    start = time.monotonic()
+    run = run_batch(
+        items(4), _sleep_forever_on_one, concurrency=2, cpu_bound=True,
+        time_left_ms=lambda: 1500 - (time.monotonic() - start) * 1000, reserve_ms=600,
+    )
+    assert time.monotonic() - start < 2.0
+    assert run.outcomes[0].error.type == DEADLINE_ERROR
+    assert all(o.ok for o in run.outcomes[1:])

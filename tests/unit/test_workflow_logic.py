@@ -109,10 +109,15 @@ def test_aggregate_reports_lost_failed_and_corrupt_batches_and_is_repeatable(s3)
     refs, _ = run_workers(s3, "r3", only={"b000000", "b000001"})
     layout = RunLayout("r3")
     # b000002: the state machine caught an error and recorded it; b000003: nothing at all.
+    # Same shape as RecordFailure's States.JsonToString($) with the Catch's ResultPath $.error.
     store.put_json(s3, BUCKET, layout.failure("b000002"), {
-        "Error": "Sandbox.Timedout",
-        "Cause": json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 3.00 seconds"}),
+        "run_id": "r3",
+        "bucket": BUCKET,
         "batch": refs[2].model_dump(),
+        "error": {
+            "Error": "Sandbox.Timedout",
+            "Cause": json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 3.00 seconds"}),
+        },
     })
     # b000001's result object gets a corrupt line and a duplicate line.
     body = store.get_bytes(s3, BUCKET, layout.result("b000001")).splitlines()
