@@ -5,6 +5,8 @@
 - Retry waits scaled by a factor (tests and demos only; 1.0 for ``run``).
 - A cached boto3 client per (service, region) and a cached JSONPath parser: moto builds both
   on every call, ~20 ms per Map iteration (see DESIGN.md).
+- moto's server lists its own package directory (~150 ``isdir`` calls) on every request,
+  under a lock that serializes all requests; the list never changes, so it is cached.
 Every patch is applied by ``apply`` and checked by tests/unit/test_patches.py, so a moto
 upgrade that moves these names fails loudly."""
 
@@ -116,6 +118,7 @@ def _name_executions(start_execution: Any) -> Any:
 def apply(runtime: LambdaRuntime, endpoint: str, retry_scale: float) -> None:
     """Wires moto to ``runtime`` and ``endpoint``. Idempotent; later calls rebind."""
     from jsonpath_ng.ext import parse as jsonpath_parse
+    from moto import backends
     from moto.awslambda import models as lambda_models
     from moto.core.config import default_user_config
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -149,6 +152,8 @@ def apply(runtime: LambdaRuntime, endpoint: str, retry_scale: float) -> None:
             state_task_service_unsupported,
         ):
             module.boto_client_for = _boto_client_for  # type: ignore[attr-defined]
+        modules = tuple(backends.list_of_moto_modules())
+        backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
         json_path.parse = functools.lru_cache(maxsize=4096)(jsonpath_parse)  # type: ignore[attr-defined]
         StepFunctionsParserBackend.start_execution = _name_executions(  # type: ignore[method-assign]
             StepFunctionsParserBackend.start_execution

@@ -62,6 +62,8 @@ class Report:
     init_duration_ms: float | None
     status: str  # ok | error | timeout | crash | throttled
     error_type: str | None = None
+    request_bytes: int = 0
+    response_bytes: int = 0
 
     @property
     def billed_gb_seconds(self) -> float:
@@ -286,6 +288,8 @@ class LambdaRuntime:
             init_duration_ms=round(init_ms, 2) if init_ms is not None else None,
             status="ok" if status == "ok" else status,
             error_type=None if status == "ok" else json.loads(payload).get("errorType"),
+            request_bytes=len(json.dumps(event)),
+            response_bytes=len(payload),
         )
         logs += report.log_line() + "\n"
         self._record(report, logs)
