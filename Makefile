@@ -2,6 +2,8 @@
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
+# jsii (under aws-cdk-lib) warns that Node 20 is old; it works, and the warning hides real output.
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
@@ -22,7 +24,7 @@ dev: $(STAMP) $(NODE_STAMP) ## environment for development: Python venv and the 
 run: $(STAMP) ## main job: a local end-to-end execution on the default input
 	$(VENV)/bin/scatter-gather run
 
-test: $(STAMP) ## lint, types and the whole test suite
+test: $(STAMP) $(NODE_STAMP) ## lint, types and the whole test suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 --dist loadgroup
@@ -30,7 +32,7 @@ test: $(STAMP) ## lint, types and the whole test suite
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit
 
-infra: $(STAMP)
+infra: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest tests/infra
 
 e2e: $(STAMP)

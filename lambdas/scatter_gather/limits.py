@@ -25,8 +25,9 @@ DEFAULT_ITEM_CONCURRENCY = 8
 
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 
-RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
-"""Run ids become S3 key segments: no slashes, no dot-dot, no spaces."""
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
+"""Run ids become S3 key segments: no slashes, no dot-dot, no spaces. Colons are allowed
+so a schedule's tick time (2026-11-23T06:00:00Z) can be one."""
 
 MAX_RESULT_BYTES = 64 * 1024
 """One item's result, serialized. Larger results are replaced by an error."""
