@@ -16,7 +16,6 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.config import CONTEXT_KEY, ConfigError, load_config
 from stacks.scatter_gather_stack import ScatterGatherStack
 
-
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
 
 
@@ -38,7 +37,10 @@ def build_app(settings: dict[str, Any] | None = None) -> tuple[cdk.App, ScatterG
         config.stack_name,
         config=config,
         description="Scatter-gather on AWS Step Functions: prepare, Distributed Map of workers, aggregate",
-        env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
+        env=cdk.Environment(
+            account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+            region=os.environ.get("CDK_DEFAULT_REGION"),
+        ),
     )
     cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app, stack

@@ -40,19 +40,27 @@ def _execution_name(prefix: str = "run") -> str:
     return f"{prefix}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-def _finish(description: dict[str, Any], s3: Any | None = None, out_dir: Path | None = None) -> None:
+def _finish(
+    description: dict[str, Any], s3: Any | None = None, out_dir: Path | None = None
+) -> None:
     """Prints the outcome; downloads the report when we can reach the bucket. Exits non-zero
     on failure."""
     status = description["status"]
     if status != "SUCCEEDED":
         message = failure_message(description)
         code = EXIT_BAD_INPUT if str(description.get("error")) == "InvalidInput" else EXIT_FAILED
-        if s3 is not None and out_dir is not None and description.get("error") == "FailureThresholdExceeded":
+        if (
+            s3 is not None
+            and out_dir is not None
+            and description.get("error") == "FailureThresholdExceeded"
+        ):
             _download_report(s3, message, out_dir)
         _fail(f"execution {status}: {message}", code)
     summary = parse_output(description)
     if summary.get("duplicate"):
-        console.print(f"[yellow]Run {summary.get('run_id')} already exists; this execution did nothing.[/yellow]")
+        console.print(
+            f"[yellow]Run {summary.get('run_id')} already exists; this execution did nothing.[/yellow]"
+        )
         return
     report = None
     if s3 is not None and summary.get("report"):
@@ -79,7 +87,9 @@ def _fetch_json(s3: Any, uri: str) -> Any:
         return None
 
 
-def _save_run(s3: Any, summary: dict[str, Any], report: dict[str, Any], out_dir: Path) -> list[Path]:
+def _save_run(
+    s3: Any, summary: dict[str, Any], report: dict[str, Any], out_dir: Path
+) -> list[Path]:
     target = out_dir / str(summary["run_id"])
     target.mkdir(parents=True, exist_ok=True)
     (target / "report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -89,7 +99,9 @@ def _save_run(s3: Any, summary: dict[str, Any], report: dict[str, Any], out_dir:
 
 
 def _download_report(s3: Any, message: str, out_dir: Path) -> None:
-    uri = next((w for w in message.split() if w.startswith("s3://") and w.endswith("report.json")), None)
+    uri = next(
+        (w for w in message.split() if w.startswith("s3://") and w.endswith("report.json")), None
+    )
     report = _fetch_json(s3, uri) if uri else None
     if report:
         summary = {"run_id": report["run_id"], "results": report["locations"]["results"], **report}
@@ -104,13 +116,50 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--input", "input_", metavar="FILE|JSON", help="Execution input: a JSON file or inline JSON. Default: a built-in simulate run.")
-@click.option("--from-dir", type=click.Path(file_okay=False), help="Upload this folder to the local bucket and audit it with s3-digest.")
-@click.option("--name", help="Execution name (default: run-<time>-<random>); also the run id unless the input sets one.")
-@click.option("--retry-scale", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Multiply retry waits (tests and demos use e.g. 0.01).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".local/runs"), show_default=True, help="Where to save the report and merged results.")
-@click.option("--timeline/--no-timeline", default=True, show_default=True, help="Print the per-state timeline at the end.")
-def run(input_: str | None, from_dir: str | None, name: str | None, retry_scale: float, out_dir: Path, timeline: bool) -> None:
+@click.option(
+    "--input",
+    "input_",
+    metavar="FILE|JSON",
+    help="Execution input: a JSON file or inline JSON. Default: a built-in simulate run.",
+)
+@click.option(
+    "--from-dir",
+    type=click.Path(file_okay=False),
+    help="Upload this folder to the local bucket and audit it with s3-digest.",
+)
+@click.option(
+    "--name",
+    help="Execution name (default: run-<time>-<random>); also the run id unless the input sets one.",
+)
+@click.option(
+    "--retry-scale",
+    type=click.FloatRange(0, 1),
+    default=1.0,
+    show_default=True,
+    help="Multiply retry waits (tests and demos use e.g. 0.01).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".local/runs"),
+    show_default=True,
+    help="Where to save the report and merged results.",
+)
+@click.option(
+    "--timeline/--no-timeline",
+    default=True,
+    show_default=True,
+    help="Print the per-state timeline at the end.",
+)
+def run(
+    input_: str | None,
+    from_dir: str | None,
+    name: str | None,
+    retry_scale: float,
+    out_dir: Path,
+    timeline: bool,
+) -> None:
     """Deploy locally and run one execution of the real state machine and handlers."""
     from .deploy import deploy
     from .engine import LocalEngine
@@ -119,7 +168,10 @@ def run(input_: str | None, from_dir: str | None, name: str | None, retry_scale:
         execution_input = load_input(input_) if input_ else None
     except CliInputError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
-    with console.status("Starting the local engine"), LocalEngine(retry_scale=retry_scale) as engine:
+    with (
+        console.status("Starting the local engine"),
+        LocalEngine(retry_scale=retry_scale) as engine,
+    ):
         deployment = deploy(engine)
         s3, sfn = engine.client("s3"), engine.client("stepfunctions")
         if from_dir:
@@ -161,18 +213,30 @@ def serve(port: int, retry_scale: float) -> None:
         deployment = deploy(engine)
         url = engine.endpoint_url
         sample = SAMPLES_DIR / "simulate.json"
-        console.print(f"[bold green]Local endpoint:[/bold green] {url}  (S3, Lambda, Step Functions, IAM, Logs, Scheduler)")
-        console.print(f"State machine: {deployment.state_machine_arn}\nBucket: {deployment.bucket}\n")
+        console.print(
+            f"[bold green]Local endpoint:[/bold green] {url}  (S3, Lambda, Step Functions, IAM, Logs, Scheduler)"
+        )
+        console.print(
+            f"State machine: {deployment.state_machine_arn}\nBucket: {deployment.bucket}\n"
+        )
         console.print("In another shell:")
-        console.print("  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1", soft_wrap=True)
+        console.print(
+            "  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1",
+            soft_wrap=True,
+        )
         console.print(
             f"  aws --endpoint-url {url} stepfunctions start-execution "
             f"--state-machine-arn {deployment.state_machine_arn} --input file://{sample}",
             soft_wrap=True,
         )
-        console.print(f"  aws --endpoint-url {url} stepfunctions describe-execution --execution-arn <executionArn>", soft_wrap=True)
+        console.print(
+            f"  aws --endpoint-url {url} stepfunctions describe-execution --execution-arn <executionArn>",
+            soft_wrap=True,
+        )
         console.print(f"  scatter-gather watch --endpoint-url {url} <executionArn>", soft_wrap=True)
-        console.print(f"  scatter-gather history --endpoint-url {url} <executionArn>\n", soft_wrap=True)
+        console.print(
+            f"  scatter-gather history --endpoint-url {url} <executionArn>\n", soft_wrap=True
+        )
         console.print("Ctrl-C to stop.")
         sys.stdout.flush()
         try:
@@ -185,13 +249,21 @@ def serve(port: int, retry_scale: float) -> None:
 
 
 def _aws_options(func: Any) -> Any:
-    func = click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="e.g. the local endpoint of 'serve'.")(func)
-    func = click.option("--region", envvar="AWS_REGION", help="AWS region (default: your AWS config).")(func)
-    func = click.option("--profile", envvar="AWS_PROFILE", help="AWS profile (default: your AWS config).")(func)
+    func = click.option(
+        "--endpoint-url", envvar="AWS_ENDPOINT_URL", help="e.g. the local endpoint of 'serve'."
+    )(func)
+    func = click.option(
+        "--region", envvar="AWS_REGION", help="AWS region (default: your AWS config)."
+    )(func)
+    func = click.option(
+        "--profile", envvar="AWS_PROFILE", help="AWS profile (default: your AWS config)."
+    )(func)
     return func
 
 
-def _session_client(service: str, endpoint_url: str | None, region: str | None, profile: str | None) -> Any:
+def _session_client(
+    service: str, endpoint_url: str | None, region: str | None, profile: str | None
+) -> Any:
     session = boto3.session.Session(profile_name=profile, region_name=region)
     return session.client(service, endpoint_url=endpoint_url)
 
@@ -199,7 +271,9 @@ def _session_client(service: str, endpoint_url: str | None, region: str | None, 
 @main.command()
 @click.argument("execution_arn")
 @_aws_options
-def history(execution_arn: str, endpoint_url: str | None, region: str | None, profile: str | None) -> None:
+def history(
+    execution_arn: str, endpoint_url: str | None, region: str | None, profile: str | None
+) -> None:
     """A per-state timeline of an execution."""
     sfn = _session_client("stepfunctions", endpoint_url, region, profile)
     try:
@@ -214,11 +288,27 @@ def history(execution_arn: str, endpoint_url: str | None, region: str | None, pr
 @main.command()
 @click.option("--state-machine-arn", help="Default: the StateMachineArn output of --stack-name.")
 @click.option("--stack-name", default="ScatterGather", show_default=True)
-@click.option("--input", "input_", metavar="FILE|JSON", help="Execution input (default: the built-in simulate run).")
+@click.option(
+    "--input",
+    "input_",
+    metavar="FILE|JSON",
+    help="Execution input (default: the built-in simulate run).",
+)
 @click.option("--name", help="Execution name, also the run id unless the input sets one.")
-@click.option("--watch/--no-watch", default=True, show_default=True, help="Follow it with a progress bar.")
+@click.option(
+    "--watch/--no-watch", default=True, show_default=True, help="Follow it with a progress bar."
+)
 @_aws_options
-def start(state_machine_arn: str | None, stack_name: str, input_: str | None, name: str | None, watch: bool, endpoint_url: str | None, region: str | None, profile: str | None) -> None:
+def start(
+    state_machine_arn: str | None,
+    stack_name: str,
+    input_: str | None,
+    name: str | None,
+    watch: bool,
+    endpoint_url: str | None,
+    region: str | None,
+    profile: str | None,
+) -> None:
     """Start an execution (on AWS by default) and follow it."""
     try:
         execution_input = load_input(input_)
@@ -230,11 +320,23 @@ def start(state_machine_arn: str | None, stack_name: str, input_: str | None, na
         try:
             outputs = cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
         except Exception as exc:
-            _fail(f"StackNotFound: cannot read stack {stack_name!r} ({exc}); deploy it or pass --state-machine-arn", EXIT_BAD_INPUT)
-        state_machine_arn = next((o["OutputValue"] for o in outputs if o["OutputKey"] == "StateMachineArn"), None)
+            _fail(
+                f"StackNotFound: cannot read stack {stack_name!r} ({exc}); deploy it or pass --state-machine-arn",
+                EXIT_BAD_INPUT,
+            )
+        state_machine_arn = next(
+            (o["OutputValue"] for o in outputs if o["OutputKey"] == "StateMachineArn"), None
+        )
         if not state_machine_arn:
-            _fail(f"StackOutputMissing: stack {stack_name!r} has no StateMachineArn output", EXIT_BAD_INPUT)
-    execution = sfn.start_execution(stateMachineArn=state_machine_arn, name=name or _execution_name(), input=json.dumps(execution_input))
+            _fail(
+                f"StackOutputMissing: stack {stack_name!r} has no StateMachineArn output",
+                EXIT_BAD_INPUT,
+            )
+    execution = sfn.start_execution(
+        stateMachineArn=state_machine_arn,
+        name=name or _execution_name(),
+        input=json.dumps(execution_input),
+    )
     console.print(f"Started {execution['executionArn']}")
     if watch:
         s3 = _session_client("s3", endpoint_url, region, profile)
@@ -244,7 +346,9 @@ def start(state_machine_arn: str | None, stack_name: str, input_: str | None, na
 @main.command("watch")
 @click.argument("execution_arn")
 @_aws_options
-def watch_command(execution_arn: str, endpoint_url: str | None, region: str | None, profile: str | None) -> None:
+def watch_command(
+    execution_arn: str, endpoint_url: str | None, region: str | None, profile: str | None
+) -> None:
     """Follow an execution with a progress bar and print its summary."""
     sfn = _session_client("stepfunctions", endpoint_url, region, profile)
     try:

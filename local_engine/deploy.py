@@ -77,7 +77,9 @@ def _ensure_bucket(s3: Any, bucket: str) -> None:
         s3.create_bucket(Bucket=bucket)
 
 
-def _ensure_function(lam: Any, key: str, role_arn: str, code: bytes, bucket: str, overrides: dict[str, Any]) -> str:
+def _ensure_function(
+    lam: Any, key: str, role_arn: str, code: bytes, bucket: str, overrides: dict[str, Any]
+) -> str:
     spec = FUNCTIONS[key].with_overrides(overrides)
     name = function_name(key)
     settings = {
@@ -92,7 +94,11 @@ def _ensure_function(lam: Any, key: str, role_arn: str, code: bytes, bucket: str
         lam.get_function(FunctionName=name)
     except ClientError:
         created = lam.create_function(
-            FunctionName=name, Runtime="python3.12", Architectures=["arm64"], Code={"ZipFile": code}, **settings
+            FunctionName=name,
+            Runtime="python3.12",
+            Architectures=["arm64"],
+            Code={"ZipFile": code},
+            **settings,
         )
         arn = str(created["FunctionArn"])
     else:
@@ -106,7 +112,9 @@ def _ensure_function(lam: Any, key: str, role_arn: str, code: bytes, bucket: str
     return arn
 
 
-def deploy(engine: LocalEngine, overrides: dict[str, dict[str, Any]] | None = None, bucket: str = BUCKET) -> Deployment:
+def deploy(
+    engine: LocalEngine, overrides: dict[str, dict[str, Any]] | None = None, bucket: str = BUCKET
+) -> Deployment:
     """Creates or updates everything. ``overrides`` per function key: timeout_seconds,
     memory_mb, environment, reserved_concurrency (tests use these to provoke faults)."""
     overrides = overrides or {}
@@ -117,12 +125,17 @@ def deploy(engine: LocalEngine, overrides: dict[str, dict[str, Any]] | None = No
     role_arn = _ensure_role(engine.client("iam"))
     _ensure_bucket(s3, bucket)
     code = package_code()
-    arns = {key: _ensure_function(lam, key, role_arn, code, bucket, overrides.get(key, {})) for key in FUNCTIONS}
+    arns = {
+        key: _ensure_function(lam, key, role_arn, code, bucket, overrides.get(key, {}))
+        for key in FUNCTIONS
+    }
     definition = render_definition(substitutions(arns, bucket, "STANDARD"))
     state_machine_arn = f"arn:aws:states:us-east-1:{ACCOUNT_ID}:stateMachine:{STATE_MACHINE_NAME}"
     try:
         sfn.describe_state_machine(stateMachineArn=state_machine_arn)
-        sfn.update_state_machine(stateMachineArn=state_machine_arn, definition=definition, roleArn=role_arn)
+        sfn.update_state_machine(
+            stateMachineArn=state_machine_arn, definition=definition, roleArn=role_arn
+        )
     except ClientError:
         state_machine_arn = sfn.create_state_machine(
             name=STATE_MACHINE_NAME, definition=definition, roleArn=role_arn, type="STANDARD"

@@ -78,7 +78,9 @@ class LocalEngine:
     def __enter__(self) -> LocalEngine:
         return self.start()
 
-    def __exit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType] | Any) -> None:
+    def __exit__(
+        self, *exc: tuple[type[BaseException], BaseException, TracebackType] | Any
+    ) -> None:
         self.stop()
 
     def client(self, service: str) -> Any:

@@ -42,7 +42,9 @@ def spans(history: list[dict[str, Any]]) -> list[StateSpan]:
         kind = event["type"]
         if kind.endswith("StateEntered"):
             name = event["stateEnteredEventDetails"]["name"]
-            span = StateSpan(name=name, kind=kind.removesuffix("StateEntered"), entered=event["timestamp"])
+            span = StateSpan(
+                name=name, kind=kind.removesuffix("StateEntered"), entered=event["timestamp"]
+            )
             open_spans[name] = span
             result.append(span)
         elif kind.endswith("StateExited"):
@@ -51,8 +53,13 @@ def spans(history: list[dict[str, Any]]) -> list[StateSpan]:
                 open_spans.pop(name).exited = event["timestamp"]
         elif kind in ("TaskScheduled", "MapRunStarted") and result:
             result[-1].attempts += 1
-        elif kind in ("TaskFailed", "TaskTimedOut", "MapRunFailed", "LambdaFunctionFailed") and result:
-            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        elif (
+            kind in ("TaskFailed", "TaskTimedOut", "MapRunFailed", "LambdaFunctionFailed")
+            and result
+        ):
+            details: dict[str, Any] = next(
+                (v for k, v in event.items() if k.endswith("EventDetails")), {}
+            )
             result[-1].errors.append(str(details.get("error", kind)))
         elif kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             now = event["timestamp"]
@@ -63,7 +70,14 @@ def spans(history: list[dict[str, Any]]) -> list[StateSpan]:
 
 def timeline_table(history: list[dict[str, Any]], title: str = "") -> Table:
     table = Table(title=title or None, show_lines=False)
-    for column, justify in (("State", "left"), ("Type", "left"), ("Start", "right"), ("Duration", "right"), ("Attempts", "right"), ("Errors", "left")):
+    for column, justify in (
+        ("State", "left"),
+        ("Type", "left"),
+        ("Start", "right"),
+        ("Duration", "right"),
+        ("Attempts", "right"),
+        ("Errors", "left"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     if not history:
         return table

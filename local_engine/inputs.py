@@ -58,7 +58,8 @@ def load_input(text_or_path: str | None) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CliInputError(
-            "InvalidJSON", f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            "InvalidJSON",
+            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
         ) from None
     return value  # type: ignore[no-any-return]
 

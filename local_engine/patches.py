@@ -12,6 +12,7 @@ upgrade that moves these names fails loudly."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -97,10 +98,8 @@ def _lambda_invoke(self: Any, body: str, request_headers: Any, response_headers:
         raise error from None
     if invocation.function_error:
         response_headers["x-amz-function-error"] = "Unhandled"
-    try:
+    with contextlib.suppress(Exception):  # logs are a convenience; never fail an invocation
         self.save_logs(invocation.logs)
-    except Exception:  # logs are a convenience; never fail an invocation over them
-        pass
     return invocation.payload
 
 
@@ -109,7 +108,9 @@ def _name_executions(start_execution: Any) -> Any:
     None (so ``$$.Execution.Name`` is null and the ARN ends in 'None')."""
 
     @functools.wraps(start_execution)
-    def start(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def start(
+        self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
         return start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     return start
@@ -142,7 +143,7 @@ def apply(runtime: LambdaRuntime, endpoint: str, retry_scale: float) -> None:
         if _state["applied"]:
             return
         default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
-        lambda_models.LambdaFunction.invoke = _lambda_invoke
+        lambda_models.LambdaFunction.invoke = _lambda_invoke  # type: ignore[method-assign]
         retrier_decl.time = _ScaledSleep()  # type: ignore[assignment]
         for module in (
             lambda_eval_utils,

@@ -25,13 +25,22 @@ def show_summary(console: Console, summary: dict[str, Any], report: dict[str, An
     table.add_row("Status", summary.get("status", "?"))
     for key in ("total", "succeeded", "failed", "lost"):
         table.add_row(f"Items {key}", f"{items.get(key, 0):,}")
-    table.add_row("Failure %", f"{summary.get('failure_percent', 0)} (max {summary.get('max_failure_percent', 0)})")
+    table.add_row(
+        "Failure %",
+        f"{summary.get('failure_percent', 0)} (max {summary.get('max_failure_percent', 0)})",
+    )
     if report:
         batches = report.get("batches", {})
-        table.add_row("Batches", f"{batches.get('total', 0):,} ({batches.get('retried', 0)} retried, {batches.get('with_failure_record', 0)} failed)")
+        table.add_row(
+            "Batches",
+            f"{batches.get('total', 0):,} ({batches.get('retried', 0)} retried, {batches.get('with_failure_record', 0)} failed)",
+        )
         durations = batches.get("duration_ms", {})
         if durations:
-            table.add_row("Batch time p50 / max", f"{durations['p50'] / 1000:.2f} s / {durations['max'] / 1000:.2f} s")
+            table.add_row(
+                "Batch time p50 / max",
+                f"{durations['p50'] / 1000:.2f} s / {durations['max'] / 1000:.2f} s",
+            )
     console.print(table)
     errors = (report or {}).get("errors") or summary.get("top_errors") or []
     if errors:
@@ -39,12 +48,18 @@ def show_summary(console: Console, summary: dict[str, Any], report: dict[str, An
         for column in ("Type", "Count", "Example"):
             error_table.add_column(column)
         for error in errors[:10]:
-            error_table.add_row(error["type"], str(error["count"]), str(error.get("message", ""))[:100])
+            error_table.add_row(
+                error["type"], str(error["count"]), str(error.get("message", ""))[:100]
+            )
         console.print(error_table)
     task_summary = (report or {}).get("task_summary")
     if task_summary:
         console.print("[bold]Task summary[/bold]")
-        console.print_json(json.dumps(task_summary)[:4000] if len(json.dumps(task_summary)) <= 4000 else json.dumps({k: v for k, v in task_summary.items() if not isinstance(v, list)}))
+        console.print_json(
+            json.dumps(task_summary)[:4000]
+            if len(json.dumps(task_summary)) <= 4000
+            else json.dumps({k: v for k, v in task_summary.items() if not isinstance(v, list)})
+        )
 
 
 def failure_message(description: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ invocation with the figures Lambda bills by."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -89,7 +90,13 @@ class Invocation:
 
 
 class _Environment:
-    def __init__(self, process: multiprocessing.process.BaseProcess, conn: Connection, log_path: str, init_ms: float) -> None:
+    def __init__(
+        self,
+        process: multiprocessing.process.BaseProcess,
+        conn: Connection,
+        log_path: str,
+        init_ms: float,
+    ) -> None:
         self.process = process
         self.conn = conn
         self.log_path = log_path
@@ -106,10 +113,8 @@ class _Environment:
 
     def kill(self) -> None:
         if self.process.pid is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
@@ -152,10 +157,8 @@ class LambdaRuntime:
             partial = target.with_suffix(f".{uuid.uuid4().hex}")
             with zipfile.ZipFile(io.BytesIO(fn.code_zip)) as archive:
                 archive.extractall(partial)
-            try:
+            with contextlib.suppress(OSError):  # another thread extracted the same code first
                 partial.rename(target)
-            except OSError:  # another thread extracted the same code first
-                pass
         return str(target)
 
     def _start_environment(self, fn: FunctionConfig) -> _Environment:
@@ -193,7 +196,9 @@ class LambdaRuntime:
         child.close()
         if not parent.poll(INIT_TIMEOUT_SECONDS):
             process.kill()
-            raise RuntimeError(f"{fn.name}: environment did not start within {INIT_TIMEOUT_SECONDS} s")
+            raise RuntimeError(
+                f"{fn.name}: environment did not start within {INIT_TIMEOUT_SECONDS} s"
+            )
         _, handler_init_ms = parent.recv()
         init_ms = (time.perf_counter() - started) * 1000
         env = _Environment(process, parent, log_path, init_ms)
@@ -204,11 +209,17 @@ class LambdaRuntime:
 
     def _acquire(self, fn: FunctionConfig) -> _Environment:
         key = (fn.arn, fn.code_sha256)
-        limit = fn.reserved_concurrency if fn.reserved_concurrency is not None else self.account_concurrency
+        limit = (
+            fn.reserved_concurrency
+            if fn.reserved_concurrency is not None
+            else self.account_concurrency
+        )
         with self._lock:
             busy = self._busy.get(fn.arn, 0)
             if busy >= limit or sum(self._busy.values()) >= self.account_concurrency:
-                raise TooManyRequests(f"Rate Exceeded. {fn.name} is at its concurrency limit of {limit}")
+                raise TooManyRequests(
+                    f"Rate Exceeded. {fn.name} is at its concurrency limit of {limit}"
+                )
             self._busy[fn.arn] = busy + 1
             idle = self._idle.get(key)
             if idle:
@@ -234,7 +245,19 @@ class LambdaRuntime:
         try:
             env = self._acquire(fn)
         except TooManyRequests:
-            report = Report(fn.name, request_id, started_at, started_at, 0.0, 0, fn.memory_mb, 0, None, "throttled", "TooManyRequestsException")
+            report = Report(
+                fn.name,
+                request_id,
+                started_at,
+                started_at,
+                0.0,
+                0,
+                fn.memory_mb,
+                0,
+                None,
+                "throttled",
+                "TooManyRequestsException",
+            )
             self._record(report, "")
             raise
         init_ms = env.init_ms if env.cold else None
@@ -272,7 +295,12 @@ class LambdaRuntime:
         try:
             payload = json.dumps(body).encode()
         except (TypeError, ValueError) as exc:
-            status, payload = "error", json.dumps({"errorType": "Runtime.MarshalError", "errorMessage": str(exc)}).encode()
+            status, payload = (
+                "error",
+                json.dumps(
+                    {"errorType": "Runtime.MarshalError", "errorMessage": str(exc)}
+                ).encode(),
+            )
         logs = env.read_new_logs()
         self._release(fn, keep)
         billed = math.ceil(duration_ms) + (math.ceil(init_ms) if init_ms is not None else 0)
@@ -314,10 +342,8 @@ class LambdaRuntime:
             envs, self._all = self._all, []
             self._idle.clear()
         for env in envs:
-            try:
+            with contextlib.suppress(OSError, BrokenPipeError):
                 env.conn.send(None)
-            except (OSError, BrokenPipeError):
-                pass
         for env in envs:
             env.process.join(timeout=2)
             env.kill()

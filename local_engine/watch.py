@@ -22,7 +22,11 @@ def map_run_counts(sfn: Any, execution_arn: str) -> dict[str, int] | None:
 
 
 def follow(
-    sfn: Any, execution_arn: str, console: Console, poll_seconds: float = 0.5, timeout: float | None = None
+    sfn: Any,
+    execution_arn: str,
+    console: Console,
+    poll_seconds: float = 0.5,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
     """Blocks until the execution ends and returns its description."""
     started = time.monotonic()
@@ -39,13 +43,24 @@ def follow(
             description = sfn.describe_execution(executionArn=execution_arn)
             counts = map_run_counts(sfn, execution_arn)
             if counts and counts.get("total"):
-                done = counts.get("succeeded", 0) + counts.get("failed", 0) + counts.get("timedOut", 0) + counts.get("aborted", 0)
+                done = (
+                    counts.get("succeeded", 0)
+                    + counts.get("failed", 0)
+                    + counts.get("timedOut", 0)
+                    + counts.get("aborted", 0)
+                )
                 finished_map = done >= counts["total"]
-                label = "Aggregating" if finished_map and description["status"] == "RUNNING" else "Batches"
+                label = (
+                    "Aggregating"
+                    if finished_map and description["status"] == "RUNNING"
+                    else "Batches"
+                )
                 detail = f"running {counts.get('running', 0)}"
                 if counts.get("failed"):
                     detail += f", [red]failed {counts['failed']}[/red]"
-                progress.update(bar, description=label, total=counts["total"], completed=done, detail=detail)
+                progress.update(
+                    bar, description=label, total=counts["total"], completed=done, detail=detail
+                )
             if description["status"] in TERMINAL:
                 progress.update(bar, description=description["status"].capitalize())
                 return dict(description)

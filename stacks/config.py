@@ -23,7 +23,9 @@ class StackConfig(BaseModel):
 
     stack_name: str = Field(default="ScatterGather", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
     child_execution_type: Literal["STANDARD", "EXPRESS"] = "STANDARD"
-    run_retention_days: int = Field(default=30, ge=1, le=3650, description="runs/ objects expire after this")
+    run_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="runs/ objects expire after this"
+    )
     removal_policy: Literal["retain", "destroy"] = "retain"
     log_retention_days: int = Field(default=30, ge=1, le=3653)
     prepare_timeout_seconds: int = Field(default=300, ge=10, le=900)
@@ -33,8 +35,12 @@ class StackConfig(BaseModel):
     worker_reserved_concurrency: int | None = Field(default=None, ge=1)
     aggregate_timeout_seconds: int = Field(default=900, ge=10, le=900)
     aggregate_memory_mb: int = Field(default=2048, ge=128, le=10240)
-    source_buckets: list[str] = Field(default_factory=list, description="extra buckets prepare and workers may read")
-    schedule_expression: str | None = Field(default=None, description="cron(...) or rate(...); unset means no schedule")
+    source_buckets: list[str] = Field(
+        default_factory=list, description="extra buckets prepare and workers may read"
+    )
+    schedule_expression: str | None = Field(
+        default=None, description="cron(...) or rate(...); unset means no schedule"
+    )
     schedule_timezone: str = "UTC"
     schedule_enabled: bool = True
     schedule_input: dict[str, Any] | None = None
@@ -69,16 +75,16 @@ class StackConfig(BaseModel):
         }
 
 
-def load_config(context: dict[str, Any] | None, overrides: dict[str, Any] | None = None) -> StackConfig:
+def load_config(
+    context: dict[str, Any] | None, overrides: dict[str, Any] | None = None
+) -> StackConfig:
     """``context`` is the ``scatter-gather`` object from cdk.json; ``overrides`` the flat
     ``-c scatter-gather:key=value`` pairs."""
     values = {**(context or {}), **(overrides or {})}
     try:
         config = StackConfig.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid {CONTEXT_KEY} settings: {problems}") from None
     assert config.child_execution_type in CHILD_EXECUTION_TYPES
     return config

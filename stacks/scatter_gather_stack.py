@@ -17,16 +17,24 @@ from .constructs.workflow import Workflow
 class ScatterGatherStack(Stack):
     """Composes storage, functions, the workflow, the optional schedule and monitoring."""
 
-    def __init__(self, scope: Construct, construct_id: str, config: StackConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, config: StackConfig, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         self.storage = RunStorage(self, "Storage", config)
         self.functions = WorkflowFunctions(self, "Functions", config, self.storage.bucket)
-        self.workflow = Workflow(self, "Workflow", config, self.storage.bucket, self.functions.functions)
-        self.schedule = (
-            RunSchedule(self, "Schedule", config, self.workflow.state_machine) if config.schedule_expression else None
+        self.workflow = Workflow(
+            self, "Workflow", config, self.storage.bucket, self.functions.functions
         )
-        self.monitoring = Monitoring(self, "Monitoring", config, self.workflow.state_machine, self.functions.functions)
+        self.schedule = (
+            RunSchedule(self, "Schedule", config, self.workflow.state_machine)
+            if config.schedule_expression
+            else None
+        )
+        self.monitoring = Monitoring(
+            self, "Monitoring", config, self.workflow.state_machine, self.functions.functions
+        )
 
         state_machine_arn = self.workflow.state_machine.state_machine_arn
         CfnOutput(self, "StateMachineArn", value=state_machine_arn)
@@ -54,7 +62,9 @@ class ScatterGatherStack(Stack):
             "appliesTo": ["Resource::*"],
         }
         for role in self.functions.roles.values():
-            NagSuppressions.add_resource_suppressions(role, [object_wildcards, xray], apply_to_children=True)
+            NagSuppressions.add_resource_suppressions(
+                role, [object_wildcards, xray], apply_to_children=True
+            )
         NagSuppressions.add_resource_suppressions(
             self.workflow.state_machine,
             [
@@ -72,5 +82,10 @@ class ScatterGatherStack(Stack):
         if self.schedule:
             NagSuppressions.add_resource_suppressions(
                 self.schedule.dead_letters,
-                [{"id": "AwsSolutions-SQS3", "reason": "This queue is itself the dead-letter queue of the schedule."}],
+                [
+                    {
+                        "id": "AwsSolutions-SQS3",
+                        "reason": "This queue is itself the dead-letter queue of the schedule.",
+                    }
+                ],
             )

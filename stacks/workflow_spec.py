@@ -101,6 +101,6 @@ def render_definition(values: dict[str, str]) -> str:
         text = text.replace("${" + name + "}", value)
     if "${" in text:
         start = text.index("${")
-        raise ValueError(f"unresolved substitution {text[start:text.index('}', start) + 1]}")
+        raise ValueError(f"unresolved substitution {text[start : text.index('}', start) + 1]}")
     json.loads(text)
     return text

@@ -40,7 +40,7 @@ class BatchEvidence:
 def _failure_error(failure: dict[str, Any]) -> ItemError:
     """The batch-level error Step Functions caught (the Catch put it at ``$.error``), as one
     item error."""
-    caught = failure.get("error") if isinstance(failure.get("error"), dict) else {}
+    caught: dict[str, Any] = failure["error"] if isinstance(failure.get("error"), dict) else {}
     error_type = str(caught.get("Error") or "BatchFailed")
     cause = caught.get("Cause") or ""
     message = cause
@@ -74,9 +74,16 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
     ordered = sorted(values)
+
     def at(p: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1)
-    return {"p50": at(0.5), "p90": at(0.9), "max": round(ordered[-1], 1), "mean": round(statistics.fmean(ordered), 1)}
+
+    return {
+        "p50": at(0.5),
+        "p90": at(0.9),
+        "max": round(ordered[-1], 1),
+        "mean": round(statistics.fmean(ordered), 1),
+    }
 
 
 def aggregate_run(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
@@ -108,10 +115,10 @@ def aggregate_run(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
                 if line
             ]
             by_index: dict[int, ItemOutcome] = {}
-            for outcome in ev.outcomes:
-                if outcome.index in by_index:
+            for seen in ev.outcomes:
+                if seen.index in by_index:
                     anomalies["duplicate_outcomes"] += 1
-                by_index[outcome.index] = outcome
+                by_index[seen.index] = seen
             expected_indexes = {w.index for w in expected}
             anomalies["unexpected_outcomes"] += len(set(by_index) - expected_indexes)
             anomalies["corrupt_result_lines"] += ev.corrupt_lines
@@ -126,7 +133,11 @@ def aggregate_run(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
 
             for work in expected:
                 outcome = by_index.get(work.index)
-                line: dict[str, Any] = {"index": work.index, "item": work.item, "batch_id": ev.ref.batch_id}
+                line: dict[str, Any] = {
+                    "index": work.index,
+                    "item": work.item,
+                    "batch_id": ev.ref.batch_id,
+                }
                 if outcome is not None and outcome.ok:
                     status = "succeeded"
                     line["result"] = outcome.result
@@ -149,7 +160,12 @@ def aggregate_run(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
                 merged.write((store.dumps(line) + "\n").encode())
         merged_path = merged.name
     try:
-        s3.upload_file(merged_path, bucket, layout.merged_results, ExtraArgs={"ContentType": "application/x-ndjson"})
+        s3.upload_file(
+            merged_path,
+            bucket,
+            layout.merged_results,
+            ExtraArgs={"ContentType": "application/x-ndjson"},
+        )
     finally:
         os.unlink(merged_path)
 
@@ -158,11 +174,13 @@ def aggregate_run(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
     failure_percent = round(100.0 * not_ok / total, 4) if total else 0.0
     task = get_task(record.task)
     task_summary = task.summarize(succeeded_pairs) if task.summarize else {}
-    report = {
+    report: dict[str, Any] = {
         "run_id": run_id,
         "execution_name": record.execution_name,
         "task": record.task,
-        "status": "succeeded" if failure_percent <= record.options.max_failure_percent else "failed",
+        "status": "succeeded"
+        if failure_percent <= record.options.max_failure_percent
+        else "failed",
         "items": {
             "total": total,
             "succeeded": counts["succeeded"],

@@ -91,7 +91,9 @@ class RunOptions(_Strict):
     batch_size: int = Field(
         default=limits.DEFAULT_BATCH_SIZE, ge=limits.MIN_BATCH_SIZE, le=limits.MAX_BATCH_SIZE
     )
-    max_concurrency: int = Field(default=limits.DEFAULT_CONCURRENCY, ge=1, le=limits.MAX_CONCURRENCY)
+    max_concurrency: int = Field(
+        default=limits.DEFAULT_CONCURRENCY, ge=1, le=limits.MAX_CONCURRENCY
+    )
     item_concurrency: int = Field(
         default=limits.DEFAULT_ITEM_CONCURRENCY, ge=1, le=limits.MAX_ITEM_CONCURRENCY
     )

@@ -27,5 +27,6 @@ def s3_client() -> Any:
     """Made on first use, not at import: keeps cold starts short. Pool sized for the
     worker's and aggregate's thread pools."""
     return boto3.client(
-        "s3", config=Config(max_pool_connections=64, retries={"mode": "standard", "max_attempts": 5})
+        "s3",
+        config=Config(max_pool_connections=64, retries={"mode": "standard", "max_attempts": 5}),
     )

@@ -62,7 +62,9 @@ def prepare_run(raw_input: Any, execution_name: str, s3: Any, bucket: str) -> Pr
         try:
             task.check_item(work.item)
         except ValueError as exc:
-            raise InvalidInput(f"item {work.index} cannot be processed by {task.name}: {exc}") from None
+            raise InvalidInput(
+                f"item {work.index} cannot be processed by {task.name}: {exc}"
+            ) from None
     batches = plan_batches(items, run.options.batch_size)
     if len(batches) > limits.MAX_BATCHES:
         raise InvalidInput(
@@ -90,11 +92,15 @@ def prepare_run(raw_input: Any, execution_name: str, s3: Any, bucket: str) -> Pr
         batch_count=len(refs),
         max_concurrency=run.options.max_concurrency,
     )
-    if not store.put_json(s3, bucket, layout.claim, record.model_dump(mode="json"), only_if_new=True):
+    if not store.put_json(
+        s3, bucket, layout.claim, record.model_dump(mode="json"), only_if_new=True
+    ):
         owner = store.get_json_or_none(s3, bucket, layout.claim) or {}
         if owner.get("execution_name") != execution_name:
             return summary.model_copy(update={"duplicate": True})
         # Our own claim: this is Step Functions retrying prepare; finish the writes.
-    s3.put_object(Bucket=bucket, Key=layout.items, Body=items_body, ContentType="application/x-ndjson")
+    s3.put_object(
+        Bucket=bucket, Key=layout.items, Body=items_body, ContentType="application/x-ndjson"
+    )
     store.put_json(s3, bucket, layout.batches, [ref.model_dump() for ref in refs])
     return summary

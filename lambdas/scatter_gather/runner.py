@@ -42,9 +42,7 @@ def execute_one(task: Task[Any], params: Any, ctx: TaskContext, work: WorkItem) 
             message=str(exc)[:1000] or type(exc).__name__,
             retryable=isinstance(exc, task.retryable),
         )
-        return ItemOutcome(
-            index=work.index, ok=False, error=error, duration_ms=_ms_since(started)
-        )
+        return ItemOutcome(index=work.index, ok=False, error=error, duration_ms=_ms_since(started))
     return ItemOutcome(index=work.index, ok=True, result=result, duration_ms=_ms_since(started))
 
 

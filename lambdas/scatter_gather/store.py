@@ -41,7 +41,11 @@ def put_json(s3: Any, bucket: str, key: str, value: Any, *, only_if_new: bool = 
             **extra,
         )
     except ClientError as exc:
-        if only_if_new and error_code(exc) in {"PreconditionFailed", "412", "ConditionalRequestConflict"}:
+        if only_if_new and error_code(exc) in {
+            "PreconditionFailed",
+            "412",
+            "ConditionalRequestConflict",
+        }:
             return False
         raise
     return True

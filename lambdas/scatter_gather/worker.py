@@ -92,8 +92,12 @@ def process_batch(
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         stopped_for_deadline=run.stopped_for_deadline,
     )
-    body = store.jsonl([header.model_dump(), *(o.model_dump(exclude_defaults=False) for o in outcomes)])
-    s3.put_object(Bucket=event.bucket, Key=result_key, Body=body, ContentType="application/x-ndjson")
+    body = store.jsonl(
+        [header.model_dump(), *(o.model_dump(exclude_defaults=False) for o in outcomes)]
+    )
+    s3.put_object(
+        Bucket=event.bucket, Key=result_key, Body=body, ContentType="application/x-ndjson"
+    )
 
     retryable = [o for o in outcomes if o.error and o.error.retryable]
     if retryable:

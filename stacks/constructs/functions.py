@@ -21,7 +21,9 @@ class WorkflowFunctions(Construct):
     """The prepare, worker and aggregate functions: one code asset, a role and a log group
     each, and S3 access scoped to what each one does."""
 
-    def __init__(self, scope: Construct, construct_id: str, config: StackConfig, bucket: s3.IBucket) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, config: StackConfig, bucket: s3.IBucket
+    ) -> None:
         super().__init__(scope, construct_id)
         layer_arn = ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER)
         layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)
@@ -60,7 +62,9 @@ class WorkflowFunctions(Construct):
                 tracing=lambda_.Tracing.ACTIVE,
                 log_group=log_group,
                 role=role,  # type: ignore[arg-type]
-                reserved_concurrent_executions=config.worker_reserved_concurrency if key == "worker" else None,
+                reserved_concurrent_executions=config.worker_reserved_concurrency
+                if key == "worker"
+                else None,
             )
             self.functions[key] = function
             self.log_groups[key] = log_group
@@ -69,7 +73,10 @@ class WorkflowFunctions(Construct):
 
     def _grant_s3(self, config: StackConfig, bucket: s3.IBucket) -> None:
         """Explicit actions only (the CDK grant_* helpers use s3:GetObject*, s3:List*)."""
-        source_buckets = [bucket.bucket_arn, *(f"arn:{Stack.of(self).partition}:s3:::{name}" for name in config.source_buckets)]
+        source_buckets = [
+            bucket.bucket_arn,
+            *(f"arn:{Stack.of(self).partition}:s3:::{name}" for name in config.source_buckets),
+        ]
         source_objects = [f"{arn}/*" for arn in source_buckets]
 
         def allow(key: str, actions: list[str], resources: list[str]) -> None:
@@ -87,11 +94,37 @@ class WorkflowFunctions(Construct):
         allow(
             "aggregate",
             ["s3:PutObject", "s3:AbortMultipartUpload"],
-            [bucket.arn_for_objects("runs/*/report.json"), bucket.arn_for_objects("runs/*/results.jsonl")],
+            [
+                bucket.arn_for_objects("runs/*/report.json"),
+                bucket.arn_for_objects("runs/*/results.jsonl"),
+            ],
         )
 
 
-_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+_RETENTION_DAYS = [
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+]
 
 
 def retention(days: int) -> logs.RetentionDays:

@@ -30,7 +30,12 @@ class Monitoring(Construct):
         functions: dict[str, lambda_.Function],
     ) -> None:
         super().__init__(scope, construct_id)
-        key = kms.Key(self, "AlarmTopicKey", enable_key_rotation=True, description="scatter-gather alarm topic")
+        key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            enable_key_rotation=True,
+            description="scatter-gather alarm topic",
+        )
         key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
         self.topic = sns.Topic(self, "Alarms", master_key=key, enforce_ssl=True)
         if config.alarm_email:
@@ -40,7 +45,9 @@ class Monitoring(Construct):
         worker = functions["worker"]
         metrics = {
             "ExecutionsFailed": state_machine.metric_failed(period=FIVE_MINUTES, statistic="Sum"),
-            "ExecutionsTimedOut": state_machine.metric_timed_out(period=FIVE_MINUTES, statistic="Sum"),
+            "ExecutionsTimedOut": state_machine.metric_timed_out(
+                period=FIVE_MINUTES, statistic="Sum"
+            ),
             "ExecutionsAborted": state_machine.metric_aborted(period=FIVE_MINUTES, statistic="Sum"),
             "WorkerErrors": worker.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
             "WorkerThrottles": worker.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
@@ -86,14 +93,21 @@ class Monitoring(Construct):
             ),
             cw.GraphWidget(
                 title="Worker duration",
-                left=[worker.metric_duration(statistic=p, period=FIVE_MINUTES) for p in ("p50", "p90", "p99", "Maximum")],
+                left=[
+                    worker.metric_duration(statistic=p, period=FIVE_MINUTES)
+                    for p in ("p50", "p90", "p99", "Maximum")
+                ],
             ),
             cw.GraphWidget(
                 title="Errors and throttles",
                 left=[
                     metrics["WorkerErrors"],
                     metrics["WorkerThrottles"],
-                    *(fn.metric_errors(period=FIVE_MINUTES) for key, fn in functions.items() if key != "worker"),
+                    *(
+                        fn.metric_errors(period=FIVE_MINUTES)
+                        for key, fn in functions.items()
+                        if key != "worker"
+                    ),
                 ],
             ),
         )

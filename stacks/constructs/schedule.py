@@ -33,7 +33,13 @@ class RunSchedule(Construct):
     """Starts the state machine on a cron or rate expression, with retries and a
     dead-letter queue for starts that keep failing."""
 
-    def __init__(self, scope: Construct, construct_id: str, config: StackConfig, state_machine: sfn.IStateMachine) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        config: StackConfig,
+        state_machine: sfn.IStateMachine,
+    ) -> None:
         super().__init__(scope, construct_id)
         assert config.schedule_expression
         self.dead_letters = sqs.Queue(
@@ -61,6 +67,8 @@ class RunSchedule(Construct):
                 retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
                     maximum_retry_attempts=5, maximum_event_age_in_seconds=3600
                 ),
-                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=self.dead_letters.queue_arn),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=self.dead_letters.queue_arn
+                ),
             ),
         )

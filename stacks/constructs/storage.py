@@ -12,7 +12,9 @@ class RunStorage(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, config: StackConfig) -> None:
         super().__init__(scope, construct_id)
-        removal = RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
+        removal = (
+            RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
+        )
         common = {
             "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
             "encryption": s3.BucketEncryption.S3_MANAGED,
@@ -34,9 +36,20 @@ class RunStorage(Construct):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="run-bucket/",
             lifecycle_rules=[
-                s3.LifecycleRule(id="ExpireRuns", prefix="runs/", expiration=Duration.days(config.run_retention_days)),
-                s3.LifecycleRule(id="ExpireMapRunManifests", prefix="map-runs/", expiration=Duration.days(config.run_retention_days)),
-                s3.LifecycleRule(id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
+                s3.LifecycleRule(
+                    id="ExpireRuns",
+                    prefix="runs/",
+                    expiration=Duration.days(config.run_retention_days),
+                ),
+                s3.LifecycleRule(
+                    id="ExpireMapRunManifests",
+                    prefix="map-runs/",
+                    expiration=Duration.days(config.run_retention_days),
+                ),
+                s3.LifecycleRule(
+                    id="AbortIncompleteUploads",
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
             ],
             **common,  # type: ignore[arg-type]
         )

@@ -9,8 +9,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..config import StackConfig
-from .functions import retention
 from ..workflow_spec import DEFINITION_FILE, substitutions
+from .functions import retention
 
 
 class Workflow(Construct):
@@ -47,24 +47,46 @@ class Workflow(Construct):
                 bucket.bucket_name,
                 config.child_execution_type,
             ),
-            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
             tracing_enabled=True,
         )
         role = self.state_machine.role
         for function in functions.values():
             role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[function.function_arn])
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"], resources=[function.function_arn]
+                )
             )
-        state_machine_arn = stack.format_arn(service="states", resource="stateMachine", resource_name=self.name, arn_format=_COLON)
-        executions_arn = stack.format_arn(service="states", resource="execution", resource_name=f"{self.name}/*", arn_format=_COLON)
+        state_machine_arn = stack.format_arn(
+            service="states", resource="stateMachine", resource_name=self.name, arn_format=_COLON
+        )
+        executions_arn = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.name}/*",
+            arn_format=_COLON,
+        )
         statements = [
             # Distributed Map: start, watch and stop its own child workflow executions.
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn]),
-            iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions_arn]),
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[executions_arn],
+            ),
             # ItemReader reads the batch manifest; RecordFailure writes failure records;
             # ResultWriter writes the Map run's manifest under map-runs/.
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("runs/*/batches.json")]),
-            iam.PolicyStatement(actions=["s3:PutObject"], resources=[bucket.arn_for_objects("runs/*/failures/*"), bucket.arn_for_objects("map-runs/*")]),
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[bucket.arn_for_objects("runs/*/batches.json")]
+            ),
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[
+                    bucket.arn_for_objects("runs/*/failures/*"),
+                    bucket.arn_for_objects("map-runs/*"),
+                ],
+            ),
             iam.PolicyStatement(
                 actions=["s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
                 resources=[bucket.arn_for_objects("map-runs/*")],

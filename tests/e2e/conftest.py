@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from local_engine.deploy import Deployment, deploy
 from local_engine.engine import LocalEngine
 
@@ -48,7 +49,13 @@ class Outcome:
         return json.loads(self.description.get("output") or "{}")
 
 
-def execute(engine: LocalEngine, deployment: Deployment, execution_input: Any, name: str | None = None, timeout: float = 180) -> Outcome:
+def execute(
+    engine: LocalEngine,
+    deployment: Deployment,
+    execution_input: Any,
+    name: str | None = None,
+    timeout: float = 180,
+) -> Outcome:
     sfn = engine.client("stepfunctions")
     name = name or f"t-{uuid.uuid4().hex[:12]}"
     arn = sfn.start_execution(
@@ -68,21 +75,34 @@ def execute(engine: LocalEngine, deployment: Deployment, execution_input: Any, n
 
 
 def report_of(engine: LocalEngine, deployment: Deployment, run_id: str) -> dict[str, Any]:
-    body = engine.client("s3").get_object(Bucket=deployment.bucket, Key=f"runs/{run_id}/report.json")["Body"]
+    body = engine.client("s3").get_object(
+        Bucket=deployment.bucket, Key=f"runs/{run_id}/report.json"
+    )["Body"]
     return json.loads(body.read())
 
 
-def merged_results(engine: LocalEngine, deployment: Deployment, run_id: str) -> list[dict[str, Any]]:
-    body = engine.client("s3").get_object(Bucket=deployment.bucket, Key=f"runs/{run_id}/results.jsonl")["Body"]
+def merged_results(
+    engine: LocalEngine, deployment: Deployment, run_id: str
+) -> list[dict[str, Any]]:
+    body = engine.client("s3").get_object(
+        Bucket=deployment.bucket, Key=f"runs/{run_id}/results.jsonl"
+    )["Body"]
     return [json.loads(line) for line in body.read().splitlines()]
 
 
-def simulate(n: int, batch_size: int = 5, max_failure_percent: float = 0, **params: Any) -> dict[str, Any]:
+def simulate(
+    n: int, batch_size: int = 5, max_failure_percent: float = 0, **params: Any
+) -> dict[str, Any]:
     return {
         "task": "simulate",
         "source": {"type": "inline", "items": [f"item-{k:05d}" for k in range(n)]},
         "params": {"distribution": "fixed", "median_ms": 1, **params},
-        "options": {"batch_size": batch_size, "max_concurrency": 8, "item_concurrency": 4, "max_failure_percent": max_failure_percent},
+        "options": {
+            "batch_size": batch_size,
+            "max_concurrency": 8,
+            "item_concurrency": 4,
+            "max_failure_percent": max_failure_percent,
+        },
     }
 
 

@@ -16,7 +16,13 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("cli")]
 
 CLI = str(Path(sys.executable).parent / "scatter-gather")
-ENV = {**os.environ, "COLUMNS": "200", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+ENV = {
+    **os.environ,
+    "COLUMNS": "200",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -46,7 +52,16 @@ def test_run_from_dir_audits_real_files(tmp_path):
     (folder / "a.md").write_text("# same\n")
     (folder / "sub" / "b.md").write_text("# same\n")
     (folder / "c.txt").write_text("one\ntwo\nthree")
-    result = cli("run", "--from-dir", str(folder), "--retry-scale", "0.01", "--out", str(tmp_path / "out"), "--no-timeline")
+    result = cli(
+        "run",
+        "--from-dir",
+        str(folder),
+        "--retry-scale",
+        "0.01",
+        "--out",
+        str(tmp_path / "out"),
+        "--no-timeline",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(next((tmp_path / "out").glob("*/report.json")).read_text())
     summary = report["task_summary"]
@@ -60,8 +75,22 @@ def test_run_from_dir_audits_real_files(tmp_path):
         (["--input", "{not json"], 2, "InvalidJSON"),
         (["--input", "missing-file.json"], 2, "InputNotFound"),
         (["--from-dir", "/no/such/folder"], 2, "FolderNotFound"),
-        (["--input", '{"task": "simulate", "source": {"type": "inline", "items": [1]}, "options": {"batch_size": 99999}}'], 2, "InvalidInput: invalid input: input.options.batch_size"),
-        (["--input", '{"task": "simulate", "source": {"type": "inline", "items": [1, 2]}, "params": {"permanent_rate": 1}}'], 1, "FailureThresholdExceeded"),
+        (
+            [
+                "--input",
+                '{"task": "simulate", "source": {"type": "inline", "items": [1]}, "options": {"batch_size": 99999}}',
+            ],
+            2,
+            "InvalidInput: invalid input: input.options.batch_size",
+        ),
+        (
+            [
+                "--input",
+                '{"task": "simulate", "source": {"type": "inline", "items": [1, 2]}, "params": {"permanent_rate": 1}}',
+            ],
+            1,
+            "FailureThresholdExceeded",
+        ),
     ],
 )
 def test_user_mistakes_exit_non_zero_without_a_traceback(args, code, fragment, tmp_path):
@@ -74,7 +103,13 @@ def test_user_mistakes_exit_non_zero_without_a_traceback(args, code, fragment, t
 
 def test_serve_then_start_watch_and_history_against_it(tmp_path):
     port = 4700 + os.getpid() % 200
-    server = subprocess.Popen([CLI, "serve", "--port", str(port), "--retry-scale", "0.01"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+    server = subprocess.Popen(
+        [CLI, "serve", "--port", str(port), "--retry-scale", "0.01"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ENV,
+    )
     try:
         lines = []
         deadline = time.monotonic() + 60
@@ -88,7 +123,17 @@ def test_serve_then_start_watch_and_history_against_it(tmp_path):
         state_machine_arn = re.search(r"State machine: (\S+)", banner).group(1)
         endpoint = f"http://127.0.0.1:{port}"
 
-        started = cli("start", "--endpoint-url", endpoint, "--state-machine-arn", state_machine_arn, "--input", "samples/simulate.json", "--name", "from-cli")
+        started = cli(
+            "start",
+            "--endpoint-url",
+            endpoint,
+            "--state-machine-arn",
+            state_machine_arn,
+            "--input",
+            "samples/simulate.json",
+            "--name",
+            "from-cli",
+        )
         assert started.returncode == 0, started.stdout + started.stderr
         assert "Items succeeded" in started.stdout
         execution_arn = re.search(r"Started (\S+)", started.stdout).group(1)

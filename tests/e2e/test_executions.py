@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import pytest
 
-from tests.e2e.conftest import RETRY_SCALE, assert_every_item_once, execute, merged_results, report_of, simulate
+from tests.e2e.conftest import (
+    RETRY_SCALE,
+    assert_every_item_once,
+    execute,
+    merged_results,
+    report_of,
+    simulate,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -25,10 +31,23 @@ def test_inline_source_succeeds_with_small_output(engine, deployment):
 
 def test_s3_prefix_source_digests_objects_and_finds_duplicates(engine, deployment):
     s3 = engine.client("s3")
-    files = {"a.txt": b"one\ntwo\n", "b.txt": b"one\ntwo\n", "sub/c.csv": b"x,y\n1,2", "big.bin": b"\0" * 300_000}
+    files = {
+        "a.txt": b"one\ntwo\n",
+        "b.txt": b"one\ntwo\n",
+        "sub/c.csv": b"x,y\n1,2",
+        "big.bin": b"\0" * 300_000,
+    }
     for key, body in files.items():
         s3.put_object(Bucket=deployment.bucket, Key=f"audit-prefix/{key}", Body=body)
-    outcome = execute(engine, deployment, {"task": "s3-digest", "source": {"type": "s3_prefix", "prefix": "audit-prefix/"}, "options": {"batch_size": 2}})
+    outcome = execute(
+        engine,
+        deployment,
+        {
+            "task": "s3-digest",
+            "source": {"type": "s3_prefix", "prefix": "audit-prefix/"},
+            "options": {"batch_size": 2},
+        },
+    )
     assert outcome.status == "SUCCEEDED", outcome.description
     summary = report_of(engine, deployment, outcome.run_id)["task_summary"]
     assert summary["objects"] == 4 and summary["total_bytes"] == sum(map(len, files.values()))
@@ -37,20 +56,27 @@ def test_s3_prefix_source_digests_objects_and_finds_duplicates(engine, deploymen
         f"s3://{deployment.bucket}/audit-prefix/a.txt",
         f"s3://{deployment.bucket}/audit-prefix/b.txt",
     ]
-    by_key = {line["result"]["key"]: line["result"] for line in merged_results(engine, deployment, outcome.run_id)}
+    by_key = {
+        line["result"]["key"]: line["result"]
+        for line in merged_results(engine, deployment, outcome.run_id)
+    }
     assert by_key["audit-prefix/sub/c.csv"]["lines"] == 2
 
 
 def test_manifest_source_csv_with_a_missing_object_fails_only_that_item(engine, deployment):
     s3 = engine.client("s3")
     for n in range(6):
-        s3.put_object(Bucket=deployment.bucket, Key=f"manifest-data/{n}.txt", Body=f"line {n}\n".encode())
+        s3.put_object(
+            Bucket=deployment.bucket, Key=f"manifest-data/{n}.txt", Body=f"line {n}\n".encode()
+        )
     rows = io.StringIO()
     writer = csv.writer(rows)
     writer.writerow(["key", "size"])
     for n in range(7):  # object 6 does not exist
         writer.writerow([f"manifest-data/{n}.txt", 7])
-    s3.put_object(Bucket=deployment.bucket, Key="manifests/objects.csv", Body=rows.getvalue().encode())
+    s3.put_object(
+        Bucket=deployment.bucket, Key="manifests/objects.csv", Body=rows.getvalue().encode()
+    )
     execution_input = {
         "task": "s3-digest",
         "source": {"type": "manifest", "key": "manifests/objects.csv"},
@@ -80,12 +106,18 @@ def test_permanent_failures_are_counted_with_their_error(engine, deployment):
     assert items["failed"] > 0 and items["succeeded"] + items["failed"] == 50 and items["lost"] == 0
     assert report["errors"][0]["type"] == "SimulatedPermanentError"
     assert "permanently bad" in report["errors"][0]["message"]
-    failed_lines = [line for line in merged_results(engine, deployment, outcome.run_id) if line["status"] == "failed"]
+    failed_lines = [
+        line
+        for line in merged_results(engine, deployment, outcome.run_id)
+        if line["status"] == "failed"
+    ]
     assert len(failed_lines) == items["failed"]
     assert report["batches"]["retried"] == 0, "permanent errors are not retried"
 
 
-def test_failure_rate_over_threshold_fails_the_execution_after_writing_the_report(engine, deployment):
+def test_failure_rate_over_threshold_fails_the_execution_after_writing_the_report(
+    engine, deployment
+):
     outcome = execute(engine, deployment, simulate(20, permanent_rate=0.5, max_failure_percent=10))
     assert outcome.status == "FAILED"
     assert outcome.description["error"] == "FailureThresholdExceeded"
@@ -98,16 +130,24 @@ def test_worker_timeout_is_retried_and_recovers(engine, deployment, redeploy):
     outcome = execute(engine, deployment, simulate(12, batch_size=3, timeout_rate=0.3))
     assert outcome.status == "SUCCEEDED", outcome.description
     assert outcome.output["items"]["succeeded"] == 12
-    timeouts = [r for r in engine.runtime.reports if r.status == "timeout" and r.function.endswith("worker")]
+    timeouts = [
+        r for r in engine.runtime.reports if r.status == "timeout" and r.function.endswith("worker")
+    ]
     assert timeouts and all(r.error_type == "Sandbox.Timedout" for r in timeouts)
 
 
 def test_worker_crash_fails_its_batch_and_nothing_else(engine, deployment):
-    outcome = execute(engine, deployment, simulate(30, batch_size=3, crash_rate=0.1, fault_attempts=99, max_failure_percent=100))
+    outcome = execute(
+        engine,
+        deployment,
+        simulate(30, batch_size=3, crash_rate=0.1, fault_attempts=99, max_failure_percent=100),
+    )
     assert outcome.status == "SUCCEEDED", outcome.description
     report = report_of(engine, deployment, outcome.run_id)
     assert report["items"]["lost"] == 0
-    assert report["items"]["failed"] > 0 and report["items"]["failed"] % 3 == 0, "whole batches fail"
+    assert report["items"]["failed"] > 0 and report["items"]["failed"] % 3 == 0, (
+        "whole batches fail"
+    )
     assert report["errors"][0]["type"] == "Runtime.ExitError"
     assert report["batches"]["with_failure_record"] == report["items"]["failed"] // 3
     assert_every_item_once(merged_results(engine, deployment, outcome.run_id), 30)
@@ -130,11 +170,18 @@ def test_throttling_from_the_concurrency_cap_is_absorbed_by_retries(engine, depl
 
 def test_items_that_miss_the_deadline_are_handed_back_and_reported(engine, deployment, redeploy):
     redeploy({"worker": {"timeout_seconds": 3, "environment": {"DEADLINE_RESERVE_MS": "1500"}}})
-    outcome = execute(engine, deployment, simulate(8, batch_size=4, slow_rate=0.2, max_failure_percent=100, seed=1))
+    outcome = execute(
+        engine,
+        deployment,
+        simulate(8, batch_size=4, slow_rate=0.2, max_failure_percent=100, seed=1),
+    )
     assert outcome.status == "SUCCEEDED", outcome.description
     report = report_of(engine, deployment, outcome.run_id)
     deadline = [e for e in report["errors"] if e["type"] == "DeadlineExceeded"]
-    assert deadline and "lower options.batch_size or raise the worker's timeout" in deadline[0]["message"]
+    assert (
+        deadline
+        and "lower options.batch_size or raise the worker's timeout" in deadline[0]["message"]
+    )
     assert report["items"]["lost"] == 0
     assert report["batches"]["stopped_for_deadline"] > 0
     worker_reports = [r for r in engine.runtime.reports if r.function.endswith("worker")]
@@ -143,11 +190,22 @@ def test_items_that_miss_the_deadline_are_handed_back_and_reported(engine, deplo
 
 def test_invalid_input_fails_with_a_named_error_and_writes_nothing(engine, deployment):
     s3 = engine.client("s3")
-    outcome = execute(engine, deployment, {"task": "simulate", "source": {"type": "inline", "items": [1]}, "options": {"batch_size": 0}, "run_id": "bad-run"})
+    outcome = execute(
+        engine,
+        deployment,
+        {
+            "task": "simulate",
+            "source": {"type": "inline", "items": [1]},
+            "options": {"batch_size": 0},
+            "run_id": "bad-run",
+        },
+    )
     assert outcome.status == "FAILED"
     assert outcome.description["error"] == "InvalidInput"
     assert outcome.description["cause"].startswith("invalid input: input.options.batch_size")
-    assert s3.list_objects_v2(Bucket=deployment.bucket, Prefix="runs/bad-run/").get("KeyCount", 0) == 0
+    assert (
+        s3.list_objects_v2(Bucket=deployment.bucket, Prefix="runs/bad-run/").get("KeyCount", 0) == 0
+    )
 
 
 def test_second_execution_of_a_run_id_ends_cleanly_as_duplicate(engine, deployment):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from local_engine.history import events
 
+from local_engine.history import events
 from tests.e2e.conftest import execute
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +30,11 @@ def payload_sizes(history):
 def test_payloads_stay_small_at_any_scale(engine, deployment, batches):
     s3 = engine.client("s3")
     key = f"scale/{batches}.jsonl"
-    s3.put_object(Bucket=deployment.bucket, Key=key, Body="".join(json.dumps(f"item-{k}") + "\n" for k in range(batches)).encode())
+    s3.put_object(
+        Bucket=deployment.bucket,
+        Key=key,
+        Body="".join(json.dumps(f"item-{k}") + "\n" for k in range(batches)).encode(),
+    )
     execution_input = {
         "task": "simulate",
         "source": {"type": "manifest", "key": key},
@@ -42,7 +46,10 @@ def test_payloads_stay_small_at_any_scale(engine, deployment, batches):
     assert outcome.status == "SUCCEEDED", outcome.description
     assert outcome.output["items"]["succeeded"] == batches
 
-    largest = max(payload_sizes(events(engine.client("stepfunctions"), outcome.execution_arn)), key=lambda t: t[2])
+    largest = max(
+        payload_sizes(events(engine.client("stepfunctions"), outcome.execution_arn)),
+        key=lambda t: t[2],
+    )
     assert largest[2] < LIMIT, f"parent payload {largest}"
     invocations = engine.runtime.reports[first_report:]
     assert len([r for r in invocations if r.function.endswith("worker")]) >= batches

@@ -17,8 +17,9 @@ FULL_SETTINGS: dict[str, Any] = {
 
 
 def synth(settings: dict[str, Any] | None = None) -> Any:
-    from app import build_app
     from aws_cdk.assertions import Template
+
+    from app import build_app
 
     app, stack = build_app(settings)
     return app, stack, Template.from_stack(stack)

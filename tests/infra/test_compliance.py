@@ -40,8 +40,18 @@ def test_cfn_lint_finds_no_errors(template, tmp_path):
     path.write_text(json.dumps(template.to_json()))
     # W3005 is CDK's explicit DependsOn next to a GetAtt: harmless and not ours to change.
     result = subprocess.run(
-        [str(Path(os.sys.executable).parent / "cfn-lint"), "--format", "parseable", "--ignore-checks", "W3005", "--", str(path)],
-        capture_output=True, text=True, timeout=300,
+        [
+            str(Path(os.sys.executable).parent / "cfn-lint"),
+            "--format",
+            "parseable",
+            "--ignore-checks",
+            "W3005",
+            "--",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     # Exit code is a bit mask: 2 errors, 4 warnings, 8 informational; 1 means it crashed.
     assert result.returncode != 1 and not result.returncode & 2, result.stdout + result.stderr
@@ -53,7 +63,11 @@ def test_cdk_synth_with_the_cli(tmp_path):
     env = {**os.environ, "PATH": f"{Path(os.sys.executable).parent}:{os.environ['PATH']}"}
     result = subprocess.run(
         [str(cli), "synth", "--quiet", "-o", str(tmp_path / "cdk.out")],
-        cwd=ROOT, capture_output=True, text=True, env=env, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "cdk.out" / "ScatterGather.template.json").exists()

@@ -7,9 +7,9 @@ import re
 
 import pytest
 from aws_cdk.assertions import Match
+
 from stacks.config import ConfigError, load_config
 from stacks.workflow_spec import DEFINITION_FILE
-
 from tests.infra.conftest import synth
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -31,8 +31,15 @@ def test_three_arm64_functions_with_powertools_layer_tracing_and_logs(template):
         assert "LoggingConfig" in props
         assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "scatter-gather"
     parameters = template.to_json()["Parameters"]
-    assert any(p.get("Default") == "/aws/service/powertools/python/arm64/python3.14/latest" for p in parameters.values())
-    worker = next(f["Properties"] for f in functions.values() if f["Properties"]["Handler"].endswith("worker.handler"))
+    assert any(
+        p.get("Default") == "/aws/service/powertools/python/arm64/python3.14/latest"
+        for p in parameters.values()
+    )
+    worker = next(
+        f["Properties"]
+        for f in functions.values()
+        if f["Properties"]["Handler"].endswith("worker.handler")
+    )
     assert worker["Timeout"] == 120, "worker timeout from settings"
     for group in resources(template, "AWS::Logs::LogGroup").values():
         assert group["Properties"]["RetentionInDays"] == 30
@@ -40,13 +47,25 @@ def test_three_arm64_functions_with_powertools_layer_tracing_and_logs(template):
 
 def test_run_bucket_is_private_encrypted_tls_only_and_expires_runs(template):
     buckets = resources(template, "AWS::S3::Bucket")
-    run_bucket = next(b["Properties"] for b in buckets.values() if "LoggingConfiguration" in b["Properties"])
+    run_bucket = next(
+        b["Properties"] for b in buckets.values() if "LoggingConfiguration" in b["Properties"]
+    )
     assert run_bucket["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
-    assert run_bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert (
+        run_bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+            "ServerSideEncryptionByDefault"
+        ]["SSEAlgorithm"]
+        == "AES256"
+    )
     rules = {r["Id"]: r for r in run_bucket["LifecycleConfiguration"]["Rules"] if "Id" in r}
-    assert rules["ExpireRuns"]["Prefix"] == "runs/" and rules["ExpireRuns"]["ExpirationInDays"] == 30
+    assert (
+        rules["ExpireRuns"]["Prefix"] == "runs/" and rules["ExpireRuns"]["ExpirationInDays"] == 30
+    )
     policies = json.dumps(resources(template, "AWS::S3::BucketPolicy"))
     assert '"aws:SecureTransport": "false"' in policies
 
@@ -67,7 +86,9 @@ def test_state_machine_loads_the_asl_file_with_every_substitution_resolved(templ
 
 def test_express_children_are_a_setting():
     _, _, template = synth({"child_execution_type": "EXPRESS"})
-    props = next(iter(resources(template, "AWS::StepFunctions::StateMachine").values()))["Properties"]
+    props = next(iter(resources(template, "AWS::StepFunctions::StateMachine").values()))[
+        "Properties"
+    ]
     assert props["DefinitionSubstitutions"]["ChildExecutionType"] == "EXPRESS"
     assert not resources(template, "AWS::Scheduler::Schedule"), "no schedule unless configured"
 
@@ -84,9 +105,18 @@ def _as_list(value):
 
 # Resource "*" is only for actions AWS does not scope by resource.
 RESOURCE_STAR_ACTIONS = {
-    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
-    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
 }
 
 
@@ -98,9 +128,17 @@ def test_iam_has_no_wildcard_actions_and_scoped_resources(template):
         for resource in _as_list(statement["Resource"]):
             text = json.dumps(resource)
             if resource == "*":
-                assert set(_as_list(statement["Action"])) <= RESOURCE_STAR_ACTIONS, f"{name}: * for {statement['Action']}"
+                assert set(_as_list(statement["Action"])) <= RESOURCE_STAR_ACTIONS, (
+                    f"{name}: * for {statement['Action']}"
+                )
             elif "*" in text:
-                allowed = ("/runs/*", "/map-runs/*", "execution:ScatterGather-workflow/*", "/*\"", "incoming-data-bucket/*")
+                allowed = (
+                    "/runs/*",
+                    "/map-runs/*",
+                    "execution:ScatterGather-workflow/*",
+                    '/*"',
+                    "incoming-data-bucket/*",
+                )
                 assert any(a in text for a in allowed), f"{name}: {text}"
 
 
@@ -132,17 +170,27 @@ def test_schedule_starts_the_state_machine_with_a_tick_run_id_retries_and_dlq(te
     from scatter_gather.prepare import parse_input
 
     tick = {**scheduled, "run_id": "scheduled-2026-11-23T06:00:00Z"}
-    assert parse_input(tick).run_id == "scheduled-2026-11-23T06:00:00Z", "the scheduled input is valid"
+    assert parse_input(tick).run_id == "scheduled-2026-11-23T06:00:00Z", (
+        "the scheduled input is valid"
+    )
 
 
 def test_alarms_notify_the_topic_and_a_dashboard_exists(template):
     alarms = resources(template, "AWS::CloudWatch::Alarm")
     metric_names = sorted(a["Properties"]["MetricName"] for a in alarms.values())
-    assert metric_names == ["Errors", "ExecutionsAborted", "ExecutionsFailed", "ExecutionsTimedOut", "Throttles"]
+    assert metric_names == [
+        "Errors",
+        "ExecutionsAborted",
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "Throttles",
+    ]
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"][0]["Ref"].startswith("MonitoringAlarms")
     template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
-    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})
+    template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
+    )
     template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
 
 
@@ -166,5 +214,16 @@ def test_bad_settings_are_named(settings, fragment):
 
 
 def test_command_line_strings_are_coerced():
-    config = load_config({}, {"worker_timeout_seconds": "60", "source_buckets": "a-bucket,b-bucket", "schedule_enabled": "false"})
-    assert config.worker_timeout_seconds == 60 and config.source_buckets == ["a-bucket", "b-bucket"] and not config.schedule_enabled
+    config = load_config(
+        {},
+        {
+            "worker_timeout_seconds": "60",
+            "source_buckets": "a-bucket,b-bucket",
+            "schedule_enabled": "false",
+        },
+    )
+    assert (
+        config.worker_timeout_seconds == 60
+        and config.source_buckets == ["a-bucket", "b-bucket"]
+        and not config.schedule_enabled
+    )

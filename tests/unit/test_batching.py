@@ -51,7 +51,9 @@ def test_layout_ranges_point_at_each_batch():
     body, refs = layout_items(batches)
     for ref, members in zip(refs, batches, strict=True):
         chunk = body[ref.start : ref.end + 1]
-        assert [json.loads(line)["index"] for line in chunk.splitlines()] == [w.index for w in members]
+        assert [json.loads(line)["index"] for line in chunk.splitlines()] == [
+            w.index for w in members
+        ]
         assert ref.items == len(members)
         assert ref.size == sum(w.size or 0 for w in members)
     assert [r.batch_id for r in refs] == ["b000000", "b000001", "b000002"]

@@ -48,7 +48,7 @@ def test_manifest_format_is_inferred_from_extension_or_named():
     assert ManifestSource(type="manifest", key="a/b.jsonl").resolved_format == "jsonl"
     assert ManifestSource(type="manifest", key="a/b.CSV").resolved_format == "csv"
     assert ManifestSource(type="manifest", key="a/b.txt", format="json").resolved_format == "json"
-    with pytest.raises(ValueError, match="set source.format"):
+    with pytest.raises(ValueError, match=r"set source\.format"):
         _ = ManifestSource(type="manifest", key="a/b.txt").resolved_format
 
 

@@ -35,7 +35,14 @@ class Concurrency:
 
 def test_threads_never_exceed_the_concurrency_bound():
     probe = Concurrency()
-    run = run_batch(items(40), probe.call, concurrency=4, cpu_bound=False, time_left_ms=plenty_of_time, reserve_ms=1000)
+    run = run_batch(
+        items(40),
+        probe.call,
+        concurrency=4,
+        cpu_bound=False,
+        time_left_ms=plenty_of_time,
+        reserve_ms=1000,
+    )
     assert probe.peak == 4
     assert [o.result for o in run.outcomes] == [i * 2 for i in range(40)]
     assert not run.stopped_for_deadline
@@ -47,7 +54,14 @@ def _pid_of(work: WorkItem) -> ItemOutcome:
 
 
 def test_cpu_bound_items_run_in_separate_processes():
-    run = run_batch(items(8), _pid_of, concurrency=8, cpu_bound=True, time_left_ms=plenty_of_time, reserve_ms=1000)
+    run = run_batch(
+        items(8),
+        _pid_of,
+        concurrency=8,
+        cpu_bound=True,
+        time_left_ms=plenty_of_time,
+        reserve_ms=1000,
+    )
     pids = {o.result for o in run.outcomes}
     assert os.getpid() not in pids
     assert 1 <= len(pids) <= (os.cpu_count() or 1)
@@ -61,7 +75,14 @@ def _die_on_three(work: WorkItem) -> ItemOutcome:
 
 
 def test_a_dying_worker_process_fails_only_its_item():
-    run = run_batch(items(6), _die_on_three, concurrency=2, cpu_bound=True, time_left_ms=plenty_of_time, reserve_ms=1000)
+    run = run_batch(
+        items(6),
+        _die_on_three,
+        concurrency=2,
+        cpu_bound=True,
+        time_left_ms=plenty_of_time,
+        reserve_ms=1000,
+    )
     failed = [o for o in run.outcomes if not o.ok]
     assert [(o.index, o.error.type) for o in failed] == [(3, "WorkerProcessDied")]
 
@@ -76,7 +97,9 @@ def test_deadline_stops_new_items_and_abandons_slow_ones():
         time.sleep(5 if work.index == 0 else 0.1)
         return ItemOutcome(index=work.index, ok=True, result=1)
 
-    run = run_batch(items(50), call, concurrency=2, cpu_bound=False, time_left_ms=time_left, reserve_ms=600)
+    run = run_batch(
+        items(50), call, concurrency=2, cpu_bound=False, time_left_ms=time_left, reserve_ms=600
+    )
     elapsed = time.monotonic() - start
     assert elapsed < 1.5, "returned before the timeout, with time to write results"
     assert run.stopped_for_deadline
@@ -107,7 +130,11 @@ def test_execute_one_turns_exceptions_into_named_errors():
         raise Flaky("try later") if item == "flaky" else KeyError("missing")
 
     flaky = execute_one(_task(boom), _P(), ctx, WorkItem(index=0, item="flaky"))
-    assert (flaky.error.type, flaky.error.message, flaky.error.retryable) == ("Flaky", "try later", True)
+    assert (flaky.error.type, flaky.error.message, flaky.error.retryable) == (
+        "Flaky",
+        "try later",
+        True,
+    )
     perm = execute_one(_task(boom), _P(), ctx, WorkItem(index=1, item="x"))
     assert (perm.error.type, perm.error.retryable) == ("KeyError", False)
 
@@ -130,7 +157,9 @@ def test_deadline_abandons_items_in_flight_even_when_none_are_waiting():
         time.sleep(5 if work.index == 1 else 0.01)
         return ItemOutcome(index=work.index, ok=True, result=1)
 
-    run = run_batch(items(3), call, concurrency=3, cpu_bound=False, time_left_ms=time_left, reserve_ms=400)
+    run = run_batch(
+        items(3), call, concurrency=3, cpu_bound=False, time_left_ms=time_left, reserve_ms=400
+    )
     assert time.monotonic() - start < 1.0
     assert [o.ok for o in run.outcomes] == [True, False, True]
     assert run.stopped_for_deadline
@@ -144,8 +173,12 @@ def _sleep_forever_on_one(work: WorkItem) -> ItemOutcome:
 def test_deadline_kills_stuck_worker_processes():
     start = time.monotonic()
     run = run_batch(
-        items(4), _sleep_forever_on_one, concurrency=2, cpu_bound=True,
-        time_left_ms=lambda: 1500 - (time.monotonic() - start) * 1000, reserve_ms=600,
+        items(4),
+        _sleep_forever_on_one,
+        concurrency=2,
+        cpu_bound=True,
+        time_left_ms=lambda: 1500 - (time.monotonic() - start) * 1000,
+        reserve_ms=600,
     )
     assert time.monotonic() - start < 2.0
     assert run.outcomes[0].error.type == DEADLINE_ERROR

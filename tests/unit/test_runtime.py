@@ -9,9 +9,10 @@ import time
 import zipfile
 
 import pytest
+
 from local_engine.runtime import FunctionConfig, LambdaRuntime, TooManyRequests, code_sha256
 
-HANDLER = '''
+HANDLER = """
 import os, time
 
 def echo(event, context):
@@ -30,10 +31,12 @@ def fail(event, context):
 
 def unserializable(event, context):
     return {1, 2}
-'''
+"""
 
 
-def function(handler: str, timeout: int = 5, reserved: int | None = None, source: str = HANDLER) -> FunctionConfig:
+def function(
+    handler: str, timeout: int = 5, reserved: int | None = None, source: str = HANDLER
+) -> FunctionConfig:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("fn.py", source)
@@ -76,7 +79,14 @@ def test_warm_reuse_after_a_cold_start(runtime):
 def test_concurrent_calls_get_separate_environments(runtime):
     fn = function("sleep")
     pids = []
-    threads = [threading.Thread(target=lambda: pids.append(json.loads(runtime.invoke(fn, {"seconds": 0.3}).payload)["pid"])) for _ in range(3)]
+    threads = [
+        threading.Thread(
+            target=lambda: pids.append(
+                json.loads(runtime.invoke(fn, {"seconds": 0.3}).payload)["pid"]
+            )
+        )
+        for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -93,14 +103,18 @@ def test_timeout_kills_the_environment(runtime):
     assert json.loads(result.payload)["errorType"] == "Sandbox.Timedout"
     assert result.report.status == "timeout" and result.report.duration_ms == 1000.0
     after = runtime.invoke(fn, {"seconds": 0})
-    assert not after.function_error and after.report.init_duration_ms is not None, "a fresh environment"
+    assert not after.function_error and after.report.init_duration_ms is not None, (
+        "a fresh environment"
+    )
 
 
 def test_a_crash_is_isolated_to_its_environment(runtime):
     fn = function("crash")
     result = runtime.invoke(fn, {})
     payload = json.loads(result.payload)
-    assert payload["errorType"] == "Runtime.ExitError" and "exit status 3" in payload["errorMessage"]
+    assert (
+        payload["errorType"] == "Runtime.ExitError" and "exit status 3" in payload["errorMessage"]
+    )
     assert not runtime.invoke(function("echo"), {}).function_error
 
 
@@ -108,9 +122,14 @@ def test_handler_errors_and_bad_results(runtime):
     payload = json.loads(runtime.invoke(function("fail"), {}).payload)
     assert (payload["errorType"], payload["errorMessage"]) == ("ValueError", "bad thing")
     assert payload["stackTrace"]
-    assert json.loads(runtime.invoke(function("unserializable"), {}).payload)["errorType"] == "Runtime.MarshalError"
+    assert (
+        json.loads(runtime.invoke(function("unserializable"), {}).payload)["errorType"]
+        == "Runtime.MarshalError"
+    )
     broken = function("echo", source="import nonexistent_module_xyz\n")
-    assert json.loads(runtime.invoke(broken, {}).payload)["errorType"] == "Runtime.ImportModuleError"
+    assert (
+        json.loads(runtime.invoke(broken, {}).payload)["errorType"] == "Runtime.ImportModuleError"
+    )
 
 
 def test_concurrency_cap_answers_too_many_requests(runtime):

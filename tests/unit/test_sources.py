@@ -11,8 +11,13 @@ from tests.conftest import BUCKET
 
 
 def test_inline_items_keep_order_and_take_size_hints():
-    items = enumerate_items(InlineSource(type="inline", items=["a", {"k": 1, "size": 50}]), None, BUCKET)
-    assert [(w.index, w.item, w.size) for w in items] == [(0, "a", None), (1, {"k": 1, "size": 50}, 50)]
+    items = enumerate_items(
+        InlineSource(type="inline", items=["a", {"k": 1, "size": 50}]), None, BUCKET
+    )
+    assert [(w.index, w.item, w.size) for w in items] == [
+        (0, "a", None),
+        (1, {"k": 1, "size": 50}, 50),
+    ]
 
 
 def test_prefix_lists_every_page_and_uses_object_size(s3):
@@ -29,16 +34,26 @@ def test_prefix_suffix_filter_and_folder_markers(s3):
     s3.put_object(Bucket=BUCKET, Key="d/", Body=b"")
     s3.put_object(Bucket=BUCKET, Key="d/a.csv", Body=b"1")
     s3.put_object(Bucket=BUCKET, Key="d/b.txt", Body=b"1")
-    items = enumerate_items(S3PrefixSource(type="s3_prefix", prefix="d/", suffix=".csv"), s3, BUCKET)
+    items = enumerate_items(
+        S3PrefixSource(type="s3_prefix", prefix="d/", suffix=".csv"), s3, BUCKET
+    )
     assert [w.item["key"] for w in items] == ["d/a.csv"]
 
 
 @pytest.mark.parametrize(
     ("key", "body", "expected"),
     [
-        ("m.json", json.dumps(["a", {"key": "b", "size": 9}]), [("a", None), ({"key": "b", "size": 9}, 9)]),
+        (
+            "m.json",
+            json.dumps(["a", {"key": "b", "size": 9}]),
+            [("a", None), ({"key": "b", "size": 9}, 9)],
+        ),
         ("m.jsonl", '"a"\n\n{"key": "b"}\n', [("a", None), ({"key": "b"}, None)]),
-        ("m.csv", "key,size\r\nx.txt,10\r\ny.txt,20\r\n", [({"key": "x.txt", "size": 10}, 10), ({"key": "y.txt", "size": 20}, 20)]),
+        (
+            "m.csv",
+            "key,size\r\nx.txt,10\r\ny.txt,20\r\n",
+            [({"key": "x.txt", "size": 10}, 10), ({"key": "y.txt", "size": 20}, 20)],
+        ),
         ("m.csv", "\ufeffkey\nx\n", [({"key": "x"}, None)]),
     ],
 )
@@ -76,9 +91,11 @@ def test_non_utf8_manifest_is_invalid_input(s3):
 
 
 def test_missing_object_bucket_and_empty_prefix(s3):
-    with pytest.raises(InvalidInput, match="does not exist; check source.key"):
+    with pytest.raises(InvalidInput, match=r"does not exist; check source\.key"):
         enumerate_items(ManifestSource(type="manifest", key="nope.json"), s3, BUCKET)
     with pytest.raises(InvalidInput, match="bucket 'no-such-bucket' does not exist"):
-        enumerate_items(S3PrefixSource(type="s3_prefix", prefix="x/", bucket="no-such-bucket"), s3, BUCKET)
+        enumerate_items(
+            S3PrefixSource(type="s3_prefix", prefix="x/", bucket="no-such-bucket"), s3, BUCKET
+        )
     with pytest.raises(InvalidInput, match="has no items"):
         enumerate_items(S3PrefixSource(type="s3_prefix", prefix="empty/"), s3, BUCKET)

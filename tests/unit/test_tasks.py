@@ -3,9 +3,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from scatter_gather.tasks import TASKS, TaskContext, get_task
 from scatter_gather.errors import InvalidInput
-from scatter_gather.tasks.s3_digest import S3DigestParams, ObjectMissing, digest, summarize
+from scatter_gather.tasks import TASKS, TaskContext, get_task
+from scatter_gather.tasks.s3_digest import ObjectMissing, S3DigestParams, digest, summarize
 from scatter_gather.tasks.simulate import (
     SimulatedPermanentError,
     SimulatedThrottle,
@@ -61,7 +61,9 @@ def test_summary_finds_duplicates_and_largest():
     summary = summarize([(None, r) for r in results])
     assert summary["total_bytes"] == 129
     assert summary["largest"][0] == {"object": "s3://b/c", "size": 99}
-    assert summary["duplicate_groups"] == [{"sha256": "x", "size": 10, "objects": ["s3://b/a", "s3://b/b", "s3://b/d"]}]
+    assert summary["duplicate_groups"] == [
+        {"sha256": "x", "size": 10, "objects": ["s3://b/a", "s3://b/b", "s3://b/d"]}
+    ]
     assert summary["duplicate_bytes"] == 20
 
 
@@ -75,7 +77,9 @@ def test_simulate_is_deterministic_and_heavy_tailed():
 
 
 def test_simulate_faults_follow_rates_and_attempts():
-    params = SimulateParams(distribution="fixed", median_ms=0, retryable_rate=0.3, permanent_rate=0.1)
+    params = SimulateParams(
+        distribution="fixed", median_ms=0, retryable_rate=0.3, permanent_rate=0.1
+    )
     throttled = permanent = 0
     for n in range(1000):
         try:

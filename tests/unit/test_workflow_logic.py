@@ -30,7 +30,9 @@ def simulate_input(n=20, batch_size=5, **params):
 
 
 def run_workers(s3, run_id, attempt=0, only=None):
-    refs = [BatchRef.model_validate(r) for r in store.get_json(s3, BUCKET, RunLayout(run_id).batches)]
+    refs = [
+        BatchRef.model_validate(r) for r in store.get_json(s3, BUCKET, RunLayout(run_id).batches)
+    ]
     outcomes = {}
     for ref in refs:
         if only and ref.batch_id not in only:
@@ -46,7 +48,11 @@ def run_workers(s3, run_id, attempt=0, only=None):
 def test_prepare_writes_claim_items_and_manifest(s3):
     summary = prepare_run(simulate_input(), "exec-1", s3, BUCKET)
     assert (summary.run_id, summary.item_count, summary.batch_count) == ("exec-1", 20, 4)
-    assert keys(s3) == ["runs/exec-1/batches.json", "runs/exec-1/items.jsonl", "runs/exec-1/run.json"]
+    assert keys(s3) == [
+        "runs/exec-1/batches.json",
+        "runs/exec-1/items.jsonl",
+        "runs/exec-1/run.json",
+    ]
     assert len(json.dumps(summary.model_dump())) < 400
 
 
@@ -72,12 +78,14 @@ def test_second_execution_for_a_run_id_is_a_duplicate_and_writes_nothing(s3):
     assert not first.duplicate and second.duplicate
     assert {k: s3.get_object(Bucket=BUCKET, Key=k)["ETag"] for k in keys(s3)} == before
     # The owner retrying its own prepare (a Lambda service error) is not a duplicate.
-    assert not prepare_run({**simulate_input(), "run_id": "nightly"}, "exec-a", s3, BUCKET).duplicate
+    assert not prepare_run(
+        {**simulate_input(), "run_id": "nightly"}, "exec-a", s3, BUCKET
+    ).duplicate
 
 
 def test_end_to_end_logic_counts_every_item_once(s3):
     prepare_run(simulate_input(n=23, batch_size=5, permanent_rate=0.2), "r1", s3, BUCKET)
-    refs, statuses = run_workers(s3, "r1")
+    _refs, statuses = run_workers(s3, "r1")
     assert all(not isinstance(s, Exception) for s in statuses.values())
     report = aggregate_run(s3, BUCKET, "r1")
     items = report["items"]
@@ -85,7 +93,10 @@ def test_end_to_end_logic_counts_every_item_once(s3):
     assert items["failed"] == sum(s.failed for s in statuses.values()) > 0
     assert report["errors"][0]["type"] == "SimulatedPermanentError"
     assert report["status"] == "failed"  # default threshold 0 %
-    lines = [json.loads(x) for x in store.get_bytes(s3, BUCKET, RunLayout("r1").merged_results).splitlines()]
+    lines = [
+        json.loads(x)
+        for x in store.get_bytes(s3, BUCKET, RunLayout("r1").merged_results).splitlines()
+    ]
     assert sorted(x["index"] for x in lines) == list(range(23))
     assert len(json.dumps(summarize_report(report))) < 2048
 
@@ -110,26 +121,49 @@ def test_aggregate_reports_lost_failed_and_corrupt_batches_and_is_repeatable(s3)
     layout = RunLayout("r3")
     # b000002: the state machine caught an error and recorded it; b000003: nothing at all.
     # Same shape as RecordFailure's States.JsonToString($) with the Catch's ResultPath $.error.
-    store.put_json(s3, BUCKET, layout.failure("b000002"), {
-        "run_id": "r3",
-        "bucket": BUCKET,
-        "batch": refs[2].model_dump(),
-        "error": {
-            "Error": "Sandbox.Timedout",
-            "Cause": json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 3.00 seconds"}),
+    store.put_json(
+        s3,
+        BUCKET,
+        layout.failure("b000002"),
+        {
+            "run_id": "r3",
+            "bucket": BUCKET,
+            "batch": refs[2].model_dump(),
+            "error": {
+                "Error": "Sandbox.Timedout",
+                "Cause": json.dumps(
+                    {
+                        "errorType": "Sandbox.Timedout",
+                        "errorMessage": "Task timed out after 3.00 seconds",
+                    }
+                ),
+            },
         },
-    })
+    )
     # b000001's result object gets a corrupt line and a duplicate line.
     body = store.get_bytes(s3, BUCKET, layout.result("b000001")).splitlines()
-    s3.put_object(Bucket=BUCKET, Key=layout.result("b000001"), Body=b"\n".join([*body, body[1], b"{oops"]) + b"\n")
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=layout.result("b000001"),
+        Body=b"\n".join([*body, body[1], b"{oops"]) + b"\n",
+    )
 
     report = aggregate_run(s3, BUCKET, "r3")
     assert report["items"] == {"total": 20, "succeeded": 10, "failed": 5, "lost": 5}
-    assert report["errors"] == [{"type": "Sandbox.Timedout", "count": 5, "message": "Task timed out after 3.00 seconds", "item": report["errors"][0]["item"]}]
+    assert report["errors"] == [
+        {
+            "type": "Sandbox.Timedout",
+            "count": 5,
+            "message": "Task timed out after 3.00 seconds",
+            "item": report["errors"][0]["item"],
+        }
+    ]
     assert report["batches"]["lost"] == 1
     assert report["anomalies"]["duplicate_outcomes"] == 1
     assert report["anomalies"]["corrupt_result_lines"] == 1
-    assert report == aggregate_run(s3, BUCKET, "r3"), "re-running the aggregate gives the same report"
+    assert report == aggregate_run(s3, BUCKET, "r3"), (
+        "re-running the aggregate gives the same report"
+    )
 
 
 def test_aggregate_of_unknown_run_is_invalid_input(s3):

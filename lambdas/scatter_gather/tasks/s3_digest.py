@@ -86,7 +86,11 @@ def summarize(outcomes: Iterable[tuple[Any, Any]], top: int = 10) -> dict[str, A
     for r in results:
         by_digest[r["sha256"]].append(f"s3://{r['bucket']}/{r['key']}")
     duplicates = [
-        {"sha256": sha, "size": next(r["size"] for r in results if r["sha256"] == sha), "objects": sorted(keys)}
+        {
+            "sha256": sha,
+            "size": next(r["size"] for r in results if r["sha256"] == sha),
+            "objects": sorted(keys),
+        }
         for sha, keys in by_digest.items()
         if len(keys) > 1
     ]
@@ -96,8 +100,12 @@ def summarize(outcomes: Iterable[tuple[Any, Any]], top: int = 10) -> dict[str, A
         "objects": len(results),
         "total_bytes": sum(r["size"] for r in results),
         "total_lines": sum(r["lines"] or 0 for r in results),
-        "content_types": dict(Counter(r["content_type"] or "unknown" for r in results).most_common()),
-        "largest": [{"object": f"s3://{r['bucket']}/{r['key']}", "size": r["size"]} for r in largest],
+        "content_types": dict(
+            Counter(r["content_type"] or "unknown" for r in results).most_common()
+        ),
+        "largest": [
+            {"object": f"s3://{r['bucket']}/{r['key']}", "size": r["size"]} for r in largest
+        ],
         "duplicate_groups": duplicates[:top],
         "duplicate_group_count": len(duplicates),
         "duplicate_bytes": sum(g["size"] * (len(g["objects"]) - 1) for g in duplicates),

@@ -49,7 +49,9 @@ class SimulateParams(TaskParams):
     slow_rate: float = Field(default=0.0, ge=0, le=1)
     timeout_rate: float = Field(default=0.0, ge=0, le=1)
     crash_rate: float = Field(default=0.0, ge=0, le=1)
-    fault_attempts: int = Field(default=1, ge=1, le=100, description="attempts that see a transient fault")
+    fault_attempts: int = Field(
+        default=1, ge=1, le=100, description="attempts that see a transient fault"
+    )
     seed: int = 0
 
 
@@ -87,7 +89,9 @@ def simulate(item: Any, params: SimulateParams, ctx: TaskContext) -> dict[str, A
     if transient and _hit(item, params, "timeout", params.timeout_rate):
         os.kill(os.getpid(), signal.SIGSTOP)
     if _hit(item, params, "permanent", params.permanent_rate):
-        raise SimulatedPermanentError(f"item {store.dumps(item)[:80]} is permanently bad (simulated)")
+        raise SimulatedPermanentError(
+            f"item {store.dumps(item)[:80]} is permanently bad (simulated)"
+        )
     if transient and _hit(item, params, "retryable", params.retryable_rate):
         raise SimulatedThrottle(f"throttled on attempt {ctx.attempt} (simulated)")
     wait = 3_600_000.0 if _hit(item, params, "slow", params.slow_rate) else latency_ms(item, params)
@@ -103,8 +107,10 @@ def summarize(outcomes: Iterable[tuple[Any, Any]]) -> dict[str, Any]:
     latencies = sorted(result["latency_ms"] for _item, result in outcomes)
     if not latencies:
         return {"items": 0}
+
     def pct(p: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 3)
+
     return {
         "items": len(latencies),
         "latency_ms": {
