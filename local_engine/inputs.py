@@ -46,22 +46,26 @@ def load_input(text_or_path: str | None) -> dict[str, Any]:
     if text_or_path is None:
         return default_input()
     candidate = text_or_path.removeprefix("@").removeprefix("file://")
-    path = Path(candidate)
-    looks_like_json = text_or_path.lstrip().startswith(("{", "[", '"'))
-    if not looks_like_json:
-        if not path.is_file():
-            raise CliInputError("InputNotFound", f"{candidate!r} is neither a file nor inline JSON")
-        text, where = path.read_text(encoding="utf-8", errors="replace"), str(path)
+    if _is_file(candidate):
+        text, where = Path(candidate).read_text(encoding="utf-8", errors="replace"), candidate
     else:
         text, where = text_or_path, "--input"
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
+        if where == "--input" and not text.lstrip().startswith(("{", "[", '"')):
+            raise CliInputError("InputNotFound", f"{candidate!r} is neither a file nor inline JSON") from None
         raise CliInputError(
-            "InvalidJSON",
-            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            "InvalidJSON", f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     return value  # type: ignore[no-any-return]
+
+
+def _is_file(candidate: str) -> bool:
+    try:
+        return Path(candidate).is_file()
+    except (OSError, ValueError):  # inline JSON longer than a path may be, or with NUL
+        return False
 
 
 def _files(folder: Path) -> Iterator[Path]:

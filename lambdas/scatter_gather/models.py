@@ -5,6 +5,7 @@ Input models forbid unknown fields: a typo in an option must fail loudly, not be
 from __future__ import annotations
 
 import posixpath
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -26,8 +27,11 @@ def _check_key_part(value: str, what: str, *, allow_empty: bool) -> str:
         raise ValueError(f"{what} must not start with '/': S3 keys are relative ({value!r})")
     if any(part in ("..", ".") for part in value.split("/")):
         raise ValueError(f"{what} must not contain '.' or '..' path segments ({value!r})")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError(f"{what} must not contain control characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value):
+        raise ValueError(
+            f"{what} must not contain control or invisible formatting characters "
+            "(e.g. NUL, newline, right-to-left override, zero-width space)"
+        )
     if len(value.encode()) > 1024:
         raise ValueError(f"{what} is longer than S3's 1,024-byte key limit")
     return value

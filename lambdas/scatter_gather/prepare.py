@@ -26,11 +26,16 @@ def parse_input(raw: Any) -> RunInput:
             "pass the object itself, not JSON encoded twice"
         )
     if not isinstance(raw, dict):
-        raise InvalidInput(f"the execution input must be a JSON object, got {type(raw).__name__}")
+        raise InvalidInput(f"the execution input must be a JSON object, got {_json_type(raw)}")
     try:
         return RunInput.model_validate(raw)
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc, "input")) from None
+
+
+def _json_type(value: Any) -> str:
+    names = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", list: "an array"}
+    return names.get(type(value), type(value).__name__)
 
 
 def describe_validation_error(exc: ValidationError, root: str) -> str:

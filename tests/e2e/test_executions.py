@@ -136,7 +136,15 @@ def test_worker_timeout_is_retried_and_recovers(engine, deployment, redeploy):
     assert timeouts and all(r.error_type == "Sandbox.Timedout" for r in timeouts)
 
 
-def test_worker_crash_fails_its_batch_and_nothing_else(engine, deployment):
+def test_a_transient_worker_crash_is_retried_and_recovers(engine, deployment):
+    outcome = execute(engine, deployment, simulate(30, batch_size=3, crash_rate=0.1))
+    assert outcome.status == "SUCCEEDED", outcome.description
+    assert outcome.output["items"]["succeeded"] == 30
+    crashes = [r for r in engine.runtime.reports if r.status == "crash"]
+    assert crashes and crashes[-1].error_type == "Runtime.ExitError"
+
+
+def test_a_persistent_worker_crash_fails_its_batch_and_nothing_else(engine, deployment):
     outcome = execute(
         engine,
         deployment,

@@ -94,7 +94,7 @@ def test_every_lambda_task_retries_transient_errors_with_full_jitter(definition)
 def test_worker_retries_timeouts_and_retryable_batches_and_catches_everything(definition):
     worker = dict(states(definition))["ProcessBatch"]
     covered = set().union(*(set(r["ErrorEquals"]) for r in worker["Retry"]))
-    assert {"Sandbox.Timedout", "RetryableBatchError"} <= covered
+    assert {"Sandbox.Timedout", "Runtime.ExitError", "RetryableBatchError"} <= covered
     assert worker["Catch"] == [
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
     ]

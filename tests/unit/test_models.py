@@ -35,7 +35,8 @@ def test_given_minimal_input_when_parsed_then_defaults_apply():
         (valid(source={"type": "manifest", "key": ""}), "must not be empty"),
         (valid(options={"max_failure_percent": float("nan")}), "max_failure_percent"),
         ("[1,2]", "must be a JSON object, got a string"),
-        ([1, 2], "must be a JSON object, got list"),
+        ([1, 2], "must be a JSON object, got an array"),
+        (None, "must be a JSON object, got null"),
     ],
 )
 def test_given_bad_input_when_parsed_then_invalid_input_names_the_field(raw, fragment):

@@ -82,19 +82,33 @@ def _burn_cpu(ms: float) -> int:
     return x
 
 
-def simulate(item: Any, params: SimulateParams, ctx: TaskContext) -> dict[str, Any]:
-    transient = ctx.attempt < params.fault_attempts
+def injected_fault(item: Any, params: SimulateParams, attempt: int) -> str | None:
+    """Which fault, if any, this item meets on this attempt (the campaign counts with it too)."""
+    transient = attempt < params.fault_attempts
     if transient and _hit(item, params, "crash", params.crash_rate):
-        os._exit(77)
+        return "crash"
     if transient and _hit(item, params, "timeout", params.timeout_rate):
-        os.kill(os.getpid(), signal.SIGSTOP)
+        return "timeout"
     if _hit(item, params, "permanent", params.permanent_rate):
-        raise SimulatedPermanentError(
-            f"item {store.dumps(item)[:80]} is permanently bad (simulated)"
-        )
+        return "permanent"
     if transient and _hit(item, params, "retryable", params.retryable_rate):
+        return "retryable"
+    if _hit(item, params, "slow", params.slow_rate):
+        return "slow"
+    return None
+
+
+def simulate(item: Any, params: SimulateParams, ctx: TaskContext) -> dict[str, Any]:
+    fault = injected_fault(item, params, ctx.attempt)
+    if fault == "crash":
+        os._exit(77)
+    if fault == "timeout":
+        os.kill(os.getpid(), signal.SIGSTOP)
+    if fault == "permanent":
+        raise SimulatedPermanentError(f"item {store.dumps(item)[:80]} is permanently bad (simulated)")
+    if fault == "retryable":
         raise SimulatedThrottle(f"throttled on attempt {ctx.attempt} (simulated)")
-    wait = 3_600_000.0 if _hit(item, params, "slow", params.slow_rate) else latency_ms(item, params)
+    wait = 3_600_000.0 if fault == "slow" else latency_ms(item, params)
     started = time.perf_counter()
     checksum = _burn_cpu(params.cpu_ms) if params.cpu_ms else 0
     remaining = wait / 1000 - (time.perf_counter() - started)
