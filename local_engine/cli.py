@@ -358,5 +358,29 @@ def watch_command(
     _finish(description, _session_client("s3", endpoint_url, region, profile), None)
 
 
+@main.command()
+@click.option(
+    "--items",
+    type=click.IntRange(8, 1000),
+    default=200,
+    show_default=True,
+    help="Items per scenario.",
+)
+@click.option("--retry-scale", type=click.FloatRange(0.001, 1), default=0.01, show_default=True)
+def faults(items: int, retry_scale: float) -> None:
+    """Run the fault campaign locally and print what every fault did to the counts."""
+    from .campaign import campaign, scenarios, table
+    from .engine import LocalEngine
+
+    with LocalEngine(retry_scale=retry_scale) as engine:
+        with console.status(f"Running {len(scenarios())} scenarios of {items} items") as status:
+            rows = campaign(
+                engine, items, on_row=lambda row: status.update(f"done: {row.fault} {row.rate}")
+            )
+        console.print(table(rows))
+    if not all(row.ok for row in rows):
+        _fail("some scenarios broke an invariant (see the check column)", EXIT_FAILED)
+
+
 if __name__ == "__main__":
     main()

@@ -54,9 +54,12 @@ def load_input(text_or_path: str | None) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         if where == "--input" and not text.lstrip().startswith(("{", "[", '"')):
-            raise CliInputError("InputNotFound", f"{candidate!r} is neither a file nor inline JSON") from None
+            raise CliInputError(
+                "InputNotFound", f"{candidate!r} is neither a file nor inline JSON"
+            ) from None
         raise CliInputError(
-            "InvalidJSON", f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            "InvalidJSON",
+            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
         ) from None
     return value  # type: ignore[no-any-return]
 

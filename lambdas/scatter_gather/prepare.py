@@ -34,7 +34,13 @@ def parse_input(raw: Any) -> RunInput:
 
 
 def _json_type(value: Any) -> str:
-    names = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", list: "an array"}
+    names = {
+        type(None): "null",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "an array",
+    }
     return names.get(type(value), type(value).__name__)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import time
 
 import pytest
 
@@ -224,3 +226,37 @@ def test_second_execution_of_a_run_id_ends_cleanly_as_duplicate(engine, deployme
     assert second.output["duplicate"] is True
     report = report_of(engine, deployment, "tick-2026-11-23T10-00")
     assert report["execution_name"] == first.description["name"]
+
+
+def test_two_simultaneous_deliveries_of_one_tick_make_one_report(engine, deployment):
+    sfn = engine.client("stepfunctions")
+    execution_input = json.dumps({**simulate(8), "run_id": "scheduled-2026-11-23T06:00:00Z"})
+    arns = [
+        sfn.start_execution(
+            stateMachineArn=deployment.state_machine_arn,
+            name=f"tick-delivery-{n}",
+            input=execution_input,
+        )["executionArn"]
+        for n in range(2)
+    ]
+    outputs = []
+    for arn in arns:
+        while (description := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            time.sleep(0.1)
+        assert description["status"] == "SUCCEEDED", description
+        outputs.append(json.loads(description["output"]))
+    assert sorted(bool(o.get("duplicate")) for o in outputs) == [False, True]
+    report = report_of(engine, deployment, "scheduled-2026-11-23T06:00:00Z")
+    assert report["items"]["succeeded"] == 8
+    assert report["execution_name"] in {"tick-delivery-0", "tick-delivery-1"}
+
+
+def test_rerunning_the_aggregate_gives_the_same_report(engine, deployment):
+    outcome = execute(engine, deployment, simulate(12, permanent_rate=0.3, max_failure_percent=100))
+    first = report_of(engine, deployment, outcome.run_id)
+    response = engine.client("lambda").invoke(
+        FunctionName=deployment.function_names["aggregate"],
+        Payload=json.dumps({"run_id": outcome.run_id, "bucket": deployment.bucket}).encode(),
+    )
+    assert "FunctionError" not in response, response["Payload"].read()
+    assert report_of(engine, deployment, outcome.run_id) == first

@@ -169,3 +169,15 @@ def test_aggregate_reports_lost_failed_and_corrupt_batches_and_is_repeatable(s3)
 def test_aggregate_of_unknown_run_is_invalid_input(s3):
     with pytest.raises(InvalidInput, match="does not exist"):
         aggregate_run(s3, BUCKET, "never")
+
+
+def test_a_garbage_result_object_is_reported_not_fatal(s3):
+    prepare_run(simulate_input(n=10, batch_size=5), "r4", s3, BUCKET)
+    run_workers(s3, "r4")
+    s3.put_object(
+        Bucket=BUCKET, Key=RunLayout("r4").result("b000000"), Body=b"\x00\xff garbage \n not json\n"
+    )
+    report = aggregate_run(s3, BUCKET, "r4")
+    assert report["items"] == {"total": 10, "succeeded": 5, "failed": 0, "lost": 5}
+    assert report["anomalies"]["corrupt_result_lines"] == 2
+    assert report["batches"]["lost"] == 1

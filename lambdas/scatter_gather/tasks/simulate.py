@@ -105,7 +105,9 @@ def simulate(item: Any, params: SimulateParams, ctx: TaskContext) -> dict[str, A
     if fault == "timeout":
         os.kill(os.getpid(), signal.SIGSTOP)
     if fault == "permanent":
-        raise SimulatedPermanentError(f"item {store.dumps(item)[:80]} is permanently bad (simulated)")
+        raise SimulatedPermanentError(
+            f"item {store.dumps(item)[:80]} is permanently bad (simulated)"
+        )
     if fault == "retryable":
         raise SimulatedThrottle(f"throttled on attempt {ctx.attempt} (simulated)")
     wait = 3_600_000.0 if fault == "slow" else latency_ms(item, params)
