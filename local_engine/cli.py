@@ -382,5 +382,55 @@ def faults(items: int, retry_scale: float) -> None:
         _fail("some scenarios broke an invariant (see the check column)", EXIT_FAILED)
 
 
+@main.command()
+@click.option("--items", type=click.IntRange(1, 100_000_000), required=True)
+@click.option("--item-ms", type=click.FloatRange(0, 900_000), required=True, help="Work per item, in ms.")
+@click.option("--memory-mb", type=click.IntRange(128, 10240), default=1769, show_default=True, help="Worker memory.")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--concurrency", type=click.IntRange(1, 10_000), default=10, show_default=True, help="Batches at once.")
+@click.option("--item-concurrency", type=click.IntRange(1, 64), default=1, show_default=True, help="Items at once in a batch.")
+@click.option("--prices", "prices_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Default: benchmarks/prices.json.")
+def estimate(items: int, item_ms: float, memory_mb: int, batch_size: int, concurrency: int, item_concurrency: int, prices_file: Path | None) -> None:
+    """The AWS cost of a run for this design (STANDARD and EXPRESS children) and for a
+    thread-pool orchestrator, and which child type and batch size is cheapest."""
+    from benchmarks.cost_model import (
+        Workload,
+        cheapest_batch_size,
+        express_crossover_seconds,
+        load_prices,
+        orchestrator_cost,
+        state_machine_cost,
+    )
+    from rich.table import Table
+
+    prices = load_prices(prices_file) if prices_file else load_prices()
+    workload = Workload(items=items, item_ms=item_ms, memory_mb=memory_mb, batch_size=batch_size, concurrency=concurrency, item_concurrency=item_concurrency)
+    costs = [
+        state_machine_cost(workload, "STANDARD", prices),
+        state_machine_cost(workload, "EXPRESS", prices),
+        orchestrator_cost(workload),
+    ]
+    table = Table(title=f"{items:,} items x {item_ms:g} ms, batches of {batch_size} ({workload.batches:,} batches of {workload.batch_seconds:.2f} s), {concurrency} at once")
+    for column in ("design", "GB-s", "wait GB-s", "transitions", "Lambda $", "SFN $", "S3 $", "total $", "makespan"):
+        table.add_column(column, justify="left" if column == "design" else "right")
+    for cost in costs:
+        dollars = cost.dollars(prices)
+        table.add_row(
+            cost.design, f"{cost.lambda_gb_seconds:,.0f}", f"{cost.waiting_gb_seconds:,.0f}", f"{cost.transitions:,}",
+            *(f"{dollars[k]:.4g}" for k in ("lambda", "step_functions", "s3", "total")),
+            f"{cost.makespan_seconds:,.0f} s",
+        )
+    console.print(table)
+    crossover = express_crossover_seconds(prices)
+    better = "EXPRESS" if workload.batch_seconds < crossover else "STANDARD"
+    console.print(f"EXPRESS children cost less than STANDARD below ~{crossover:.0f} s per batch; these batches take {workload.batch_seconds:.2f} s, so {better} is cheaper.")
+    size, child, dollars_best = cheapest_batch_size(workload, prices)
+    console.print(f"Cheapest batch size for this workload: {size} with {child} children (${dollars_best:.6f} a run).")
+    for cost in costs:
+        for note in cost.notes:
+            console.print(f"[yellow]{cost.design}: {note}[/yellow]")
+    console.print(f"Prices: {prices['region']}, as of {prices['as_of']} ({prices['source']}).")
+
+
 if __name__ == "__main__":
     main()

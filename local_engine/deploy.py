@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from stacks.workflow_spec import (
+    BASELINE_ORCHESTRATOR,
     FUNCTIONS,
     LAMBDA_CODE_DIR,
     function_environment,
@@ -80,7 +81,7 @@ def _ensure_bucket(s3: Any, bucket: str) -> None:
 def _ensure_function(
     lam: Any, key: str, role_arn: str, code: bytes, bucket: str, overrides: dict[str, Any]
 ) -> str:
-    spec = FUNCTIONS[key].with_overrides(overrides)
+    spec = (FUNCTIONS.get(key) or BASELINE_ORCHESTRATOR).with_overrides(overrides)
     name = function_name(key)
     settings = {
         "Role": role_arn,
@@ -113,12 +114,16 @@ def _ensure_function(
 
 
 def deploy(
-    engine: LocalEngine, overrides: dict[str, dict[str, Any]] | None = None, bucket: str = BUCKET
+    engine: LocalEngine,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    bucket: str = BUCKET,
+    with_baseline: bool = False,
 ) -> Deployment:
     """Creates or updates everything. ``overrides`` per function key: timeout_seconds,
-    memory_mb, environment, reserved_concurrency (tests use these to provoke faults)."""
+    memory_mb, environment, reserved_concurrency (tests use these to provoke faults).
+    ``with_baseline`` adds the naive orchestrator for the benchmark."""
     overrides = overrides or {}
-    unknown = set(overrides) - set(FUNCTIONS)
+    unknown = set(overrides) - set(FUNCTIONS) - {"orchestrator"}
     if unknown:
         raise ValueError(f"no such function: {', '.join(sorted(unknown))}")
     s3, lam, sfn = engine.client("s3"), engine.client("lambda"), engine.client("stepfunctions")
@@ -129,7 +134,13 @@ def deploy(
         key: _ensure_function(lam, key, role_arn, code, bucket, overrides.get(key, {}))
         for key in FUNCTIONS
     }
-    definition = render_definition(substitutions(arns, bucket, "STANDARD"))
+    if with_baseline:
+        baseline = {
+            **overrides.get("orchestrator", {}),
+            "environment": {"WORKER_FUNCTION_NAME": function_name("worker")},
+        }
+        arns["orchestrator"] = _ensure_function(lam, "orchestrator", role_arn, code, bucket, baseline)
+    definition = render_definition(substitutions({k: arns[k] for k in FUNCTIONS}, bucket, "STANDARD"))
     state_machine_arn = f"arn:aws:states:us-east-1:{ACCOUNT_ID}:stateMachine:{STATE_MACHINE_NAME}"
     try:
         sfn.describe_state_machine(stateMachineArn=state_machine_arn)
@@ -144,5 +155,5 @@ def deploy(
         bucket=bucket,
         state_machine_arn=state_machine_arn,
         function_arns=arns,
-        function_names={key: function_name(key) for key in FUNCTIONS},
+        function_names={key: function_name(key) for key in arns},
     )

@@ -13,6 +13,8 @@ upgrade that moves these names fails loudly."""
 from __future__ import annotations
 
 import contextlib
+import re
+from collections import Counter
 import functools
 import json
 import threading
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from .runtime import LambdaRuntime
 
 _state: dict[str, Any] = {"retry_scale": 1.0, "runtime": None, "endpoint": None, "applied": False}
+_requests: Counter[str] = Counter()
 _lock = threading.Lock()
 
 
@@ -90,8 +93,11 @@ def _lambda_invoke(self: Any, body: str, request_headers: Any, response_headers:
         ),
     )
     event = json.loads(body) if body else {}
+    # boto3 inside an environment sends exec-env/AWS_Lambda_... in its User-Agent: that is a
+    # Lambda waiting on another Lambda, which the benchmark counts.
+    by_lambda = "exec-env/AWS_Lambda" in str(request_headers.get("User-Agent", ""))
     try:
-        invocation = runtime.invoke(config, event)
+        invocation = runtime.invoke(config, event, invoked_by_lambda=by_lambda)
     except TooManyRequests as exc:
         error = LambdaClientError("TooManyRequestsException", str(exc))
         error.code = 429
@@ -116,6 +122,32 @@ def _name_executions(start_execution: Any) -> Any:
     return start
 
 
+_SERVICE_IN_AUTH = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+
+
+def _count_requests(call: Any) -> Any:
+    """Counts requests by service and S3 pricing tier, for the cost model."""
+
+    @functools.wraps(call)
+    def counted(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        match = _SERVICE_IN_AUTH.search(environ.get("HTTP_AUTHORIZATION", ""))
+        service = match.group(1) if match else "unsigned"
+        if service == "s3":
+            method = environ.get("REQUEST_METHOD", "GET")
+            is_list = method == "GET" and "list-type" in environ.get("QUERY_STRING", "")
+            tier = "s3:put-copy-post-list" if method in ("PUT", "POST") or is_list else "s3:get-head-other"
+            _requests[tier] += 1
+        else:
+            _requests[service] += 1
+        return call(self, environ, start_response)
+
+    return counted
+
+
+def request_counts() -> dict[str, int]:
+    return dict(_requests)
+
+
 def apply(runtime: LambdaRuntime, endpoint: str, retry_scale: float) -> None:
     """Wires moto to ``runtime`` and ``endpoint``. Idempotent; later calls rebind."""
     from jsonpath_ng.ext import parse as jsonpath_parse
@@ -135,6 +167,7 @@ def apply(runtime: LambdaRuntime, endpoint: str, retry_scale: float) -> None:
         state_task_service_unsupported,
     )
     from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     with _lock:
@@ -156,6 +189,7 @@ def apply(runtime: LambdaRuntime, endpoint: str, retry_scale: float) -> None:
         modules = tuple(backends.list_of_moto_modules())
         backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
         json_path.parse = functools.lru_cache(maxsize=4096)(jsonpath_parse)  # type: ignore[attr-defined]
+        DomainDispatcherApplication.__call__ = _count_requests(DomainDispatcherApplication.__call__)  # type: ignore[method-assign]
         StepFunctionsParserBackend.start_execution = _name_executions(  # type: ignore[method-assign]
             StepFunctionsParserBackend.start_execution
         )

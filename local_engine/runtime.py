@@ -65,6 +65,8 @@ class Report:
     error_type: str | None = None
     request_bytes: int = 0
     response_bytes: int = 0
+    label: str | None = None  # the batch id of a worker invocation
+    invoked_by_lambda: bool = False
 
     @property
     def billed_gb_seconds(self) -> float:
@@ -239,8 +241,10 @@ class LambdaRuntime:
 
     # -- invoke --------------------------------------------------------------------------
 
-    def invoke(self, fn: FunctionConfig, event: Any) -> Invocation:
+    def invoke(self, fn: FunctionConfig, event: Any, invoked_by_lambda: bool = False) -> Invocation:
         request_id = str(uuid.uuid4())
+        batch = event.get("batch") if isinstance(event, dict) else None
+        label = batch.get("batch_id") if isinstance(batch, dict) else None
         started_at = time.time()
         try:
             env = self._acquire(fn)
@@ -257,6 +261,8 @@ class LambdaRuntime:
                 None,
                 "throttled",
                 "TooManyRequestsException",
+                label=label,
+                invoked_by_lambda=invoked_by_lambda,
             )
             self._record(report, "")
             raise
@@ -318,6 +324,8 @@ class LambdaRuntime:
             error_type=None if status == "ok" else json.loads(payload).get("errorType"),
             request_bytes=len(json.dumps(event)),
             response_bytes=len(payload),
+            label=label,
+            invoked_by_lambda=invoked_by_lambda,
         )
         logs += report.log_line() + "\n"
         self._record(report, logs)

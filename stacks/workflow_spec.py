@@ -63,6 +63,17 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 }
 
 
+# The naive thread-pool design, for the benchmark only: deployed by the local engine beside the
+# state machine, never by the CDK stack.
+BASELINE_ORCHESTRATOR = FunctionSpec(
+    key="orchestrator",
+    handler="scatter_gather.handlers.orchestrator.handler",
+    description="Baseline: plans, invokes every worker batch synchronously, waits, aggregates",
+    timeout_seconds=900,
+    memory_mb=1024,
+)
+
+
 def function_environment(spec: FunctionSpec, bucket: str) -> dict[str, str]:
     """Every function's environment: the run bucket plus Powertools settings."""
     return {
