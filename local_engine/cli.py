@@ -10,6 +10,7 @@ import json
 import signal
 import sys
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +42,10 @@ def _execution_name(prefix: str = "run") -> str:
 
 
 def _finish(
-    description: dict[str, Any], s3: Any | None = None, out_dir: Path | None = None
+    description: dict[str, Any],
+    s3: Any | None = None,
+    out_dir: Path | None = None,
+    draw: Any = None,
 ) -> None:
     """Prints the outcome; downloads the report when we can reach the bucket. Exits non-zero
     on failure."""
@@ -72,6 +76,17 @@ def _finish(
     console.print(f"Report: {summary.get('report')}")
     if s3 is not None and out_dir is not None and report is not None:
         console.print(f"Saved locally: {summary_paths}")
+        if draw is not None:
+            picture = draw(out_dir / str(summary["run_id"]) / "timeline.png")
+            _link_timeline(out_dir / str(summary["run_id"]) / "report.json", picture)
+            console.print(f"Timeline picture: {picture}")
+
+
+def _link_timeline(report_path: Path, picture: Path) -> None:
+    """The local copy of the report points at its picture."""
+    report = json.loads(report_path.read_text())
+    report.setdefault("local_files", {})["timeline"] = picture.name
+    report_path.write_text(json.dumps(report, indent=2) + "\n")
 
 
 def _split_s3_uri(uri: str) -> tuple[str, str]:
@@ -191,7 +206,13 @@ def run(
         description = follow(sfn, execution["executionArn"], console)
         if timeline:
             console.print(timeline_table(events(sfn, execution["executionArn"]), title="Timeline"))
-        _finish(description, s3, out_dir)
+
+        def draw(path: Path) -> Path:
+            from .timeline import draw_timeline
+
+            return draw_timeline(list(engine.runtime.reports), path, f"Run {execution['executionArn'].rsplit(':', 1)[-1]}")
+
+        _finish(description, s3, out_dir, draw=draw)
 
 
 @main.command()
@@ -380,6 +401,82 @@ def faults(items: int, retry_scale: float) -> None:
         console.print(table(rows))
     if not all(row.ok for row in rows):
         _fail("some scenarios broke an invariant (see the check column)", EXIT_FAILED)
+
+
+@main.command()
+@click.option("--sizes", default="100,1000,10000", show_default=True, help="Item counts, comma-separated.")
+@click.option("--designs", type=click.Choice(["both", "state-machine", "orchestrator"]), default="both", show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=10, show_default=True)
+@click.option("--concurrency", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--median-ms", type=click.FloatRange(0, 10_000), default=20.0, show_default=True, help="Median item latency (log-normal, p99 = 10 x median).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".local/bench"), show_default=True)
+def bench(sizes: str, designs: str, batch_size: int, concurrency: int, median_ms: float, out_dir: Path) -> None:
+    """Run the state machine and the thread-pool orchestrator side by side on the same
+    heavy-tailed workload and print billed GB-s, idle waiting, makespan and dollars."""
+    import resource
+
+    from benchmarks.compare import DESIGNS, compare
+    from benchmarks.report import comparison_table, write_outputs
+
+    from .deploy import deploy
+    from .engine import LocalEngine
+
+    try:
+        counts = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        _fail(f"InvalidSizes: {sizes!r} is not a comma-separated list of item counts", EXIT_BAD_INPUT)
+    if not counts or min(counts) < 1 or max(counts) > 1_000_000:
+        _fail("InvalidSizes: item counts go from 1 to 1,000,000", EXIT_BAD_INPUT)
+    chosen = DESIGNS if designs == "both" else (designs,)
+    started = time.monotonic()
+    with LocalEngine() as engine:
+        deployment = deploy(engine, with_baseline="orchestrator" in chosen)
+        with console.status("Benchmarking") as status:
+            runs = compare(engine, deployment, counts, chosen, batch_size, concurrency, median_ms, on_step=lambda text: status.update(f"Running {text}"))
+        console.print(comparison_table(runs))
+        paths = write_outputs(runs, out_dir)
+    wall = time.monotonic() - started
+    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    console.print(f"Wall time {wall:.1f} s; peak memory of one process {peak_mb:.0f} MB.")
+    console.print("Written: " + ", ".join(str(p) for p in paths))
+
+
+@main.command()
+@click.option("--rounds", type=click.IntRange(1, 50), default=7, show_default=True)
+def coldstart(rounds: int) -> None:
+    """Import time of each handler against a bare 'import boto3', and the local runtime's
+    cold start of an execution environment."""
+    import statistics
+
+    from rich.table import Table
+
+    from benchmarks.coldstart import import_times, summarize
+
+    from .deploy import deploy
+    from .engine import LocalEngine
+
+    with console.status("Importing handlers in fresh interpreters"):
+        rows = summarize(import_times(rounds))
+    table = Table(title=f"Handler import time, median of {rounds} fresh interpreters (Powertools tracing off)")
+    for column in ("module", "median ms", "vs import boto3"):
+        table.add_column(column, justify="left" if column == "module" else "right")
+    for name, median, ratio in rows:
+        table.add_row(name, f"{median:.0f}", f"{ratio:.2f}x")
+    console.print(table)
+
+    with console.status("Cold-starting local execution environments"), LocalEngine(retry_scale=0.01) as engine:
+        deployment = deploy(engine)
+        lam = engine.client("lambda")
+        for _ in range(rounds):
+            # A reserved concurrency change drops nothing, so force cold starts by redeploying
+            # new code: each round a fresh pool (the template process stays warm).
+            engine.runtime.drop_idle()
+            lam.invoke(FunctionName=deployment.function_names["aggregate"], Payload=b'{"run_id": "none", "bucket": "scatter-gather-local"}')
+        inits = [r.init_duration_ms for r in engine.runtime.reports if r.init_duration_ms is not None]
+    console.print(
+        f"Local runtime: an environment starts (fork from the template, import the handler) in "
+        f"{statistics.median(inits):.0f} ms median over {len(inits)} cold starts (min {min(inits):.0f}, max {max(inits):.0f})."
+    )
 
 
 @main.command()

@@ -341,6 +341,14 @@ class LambdaRuntime:
         with self._lock:
             return [{**asdict(r), "billed_gb_seconds": r.billed_gb_seconds} for r in self.reports]
 
+    def drop_idle(self) -> None:
+        """Stops every idle environment, so the next invocations start cold."""
+        with self._lock:
+            idle = [env for envs in self._idle.values() for env in envs]
+            self._idle.clear()
+        for env in idle:
+            env.kill()
+
     def environment_count(self) -> int:
         with self._lock:
             return sum(1 for env in self._all if env.process.is_alive())
