@@ -13,7 +13,9 @@ from pathlib import Path
 from stacks.workflow_spec import FUNCTIONS, LAMBDA_CODE_DIR
 
 BASELINE = "boto3"
-_PROBE = "import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
+_PROBE = (
+    "import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
+)
 
 
 def _environment() -> dict[str, str]:
@@ -43,7 +45,12 @@ def import_times(rounds: int = 7) -> dict[str, list[float]]:
     for _ in range(rounds):
         for name, module in modules().items():
             out = subprocess.run(
-                [sys.executable, "-c", _PROBE.format(module=module)], capture_output=True, text=True, env=env, cwd=Path(LAMBDA_CODE_DIR), check=True
+                [sys.executable, "-c", _PROBE.format(module=module)],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=Path(LAMBDA_CODE_DIR),
+                check=True,
             ).stdout
             times[name].append(float(out.strip().splitlines()[-1]))
     return times
@@ -52,4 +59,7 @@ def import_times(rounds: int = 7) -> dict[str, list[float]]:
 def summarize(times: dict[str, list[float]]) -> list[tuple[str, float, float]]:
     """(name, median ms, ratio to the boto3 median)."""
     base = statistics.median(times[BASELINE])
-    return [(name, statistics.median(values), statistics.median(values) / base) for name, values in times.items()]
+    return [
+        (name, statistics.median(values), statistics.median(values) / base)
+        for name, values in times.items()
+    ]

@@ -36,14 +36,26 @@ class DesignRun:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def heavy_tailed_input(key: str, batch_size: int, concurrency: int, median_ms: float) -> dict[str, Any]:
+def heavy_tailed_input(
+    key: str, batch_size: int, concurrency: int, median_ms: float
+) -> dict[str, Any]:
     """Log-normal latencies with a p99 ten times the median: most items are quick, a few are
     the long poles."""
     return {
         "task": "simulate",
         "source": {"type": "manifest", "key": key},
-        "params": {"distribution": "lognormal", "median_ms": median_ms, "p99_ratio": 10, "seed": 2026},
-        "options": {"batch_size": batch_size, "max_concurrency": concurrency, "item_concurrency": 1, "max_failure_percent": 0},
+        "params": {
+            "distribution": "lognormal",
+            "median_ms": median_ms,
+            "p99_ratio": 10,
+            "seed": 2026,
+        },
+        "options": {
+            "batch_size": batch_size,
+            "max_concurrency": concurrency,
+            "item_concurrency": 1,
+            "max_failure_percent": 0,
+        },
     }
 
 
@@ -58,15 +70,21 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {k: after.get(k, 0) - before.get(k, 0) for k in after}
 
 
-def run_state_machine(engine: LocalEngine, deployment: Deployment, execution_input: dict[str, Any], items: int) -> DesignRun:
+def run_state_machine(
+    engine: LocalEngine, deployment: Deployment, execution_input: dict[str, Any], items: int
+) -> DesignRun:
     sfn = engine.client("stepfunctions")
     first, requests_before = len(engine.runtime.reports), patches.request_counts()
     name = f"bench-sfn-{items}-{uuid.uuid4().hex[:6]}"
-    arn = sfn.start_execution(stateMachineArn=deployment.state_machine_arn, name=name, input=json.dumps(execution_input))["executionArn"]
+    arn = sfn.start_execution(
+        stateMachineArn=deployment.state_machine_arn, name=name, input=json.dumps(execution_input)
+    )["executionArn"]
     while (description := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
         time.sleep(0.2)
     if description["status"] != "SUCCEEDED":
-        raise RuntimeError(f"benchmark execution {description['status']}: {description.get('error')} {description.get('cause')}")
+        raise RuntimeError(
+            f"benchmark execution {description['status']}: {description.get('error')} {description.get('cause')}"
+        )
     reports = engine.runtime.reports[first:]
     history = events(sfn, arn)
     parent = sum(1 for e in history if e["type"].endswith("StateEntered"))
@@ -90,7 +108,9 @@ def run_state_machine(engine: LocalEngine, deployment: Deployment, execution_inp
     )
 
 
-def run_orchestrator(engine: LocalEngine, deployment: Deployment, execution_input: dict[str, Any], items: int) -> DesignRun:
+def run_orchestrator(
+    engine: LocalEngine, deployment: Deployment, execution_input: dict[str, Any], items: int
+) -> DesignRun:
     slow_client = _long_client(engine)  # the orchestrator may run for minutes
     first, requests_before = len(engine.runtime.reports), patches.request_counts()
     name = f"bench-orch-{items}-{uuid.uuid4().hex[:6]}"
@@ -137,18 +157,30 @@ def figures(run: DesignRun, prices: dict[str, Any]) -> dict[str, Any]:
     for report in run.reports:
         key = report.function.removeprefix("scatter-gather-")
         gb_s[key] = gb_s.get(key, 0.0) + report.billed_gb_seconds
-    orchestrator_memory_gb = next((r.memory_mb / 1024 for r in run.reports if r.function.endswith("orchestrator")), 1.0)
+    orchestrator_memory_gb = next(
+        (r.memory_mb / 1024 for r in run.reports if r.function.endswith("orchestrator")), 1.0
+    )
     waiting_gb_s = run.waited_ms / 1000 * orchestrator_memory_gb
     invoked_by_lambda = sum(1 for r in run.reports if r.invoked_by_lambda)
     worker = [r for r in run.reports if r.function.endswith("worker") and r.status != "throttled"]
     durations = [r.duration_ms / 1000 for r in worker]
     ideal = max(sum(durations) / run.concurrency, max(durations)) if durations else 0.0
-    lambda_dollars = sum(gb_s.values()) * prices["lambda_arm64_per_gb_second"] + sum(1 for r in run.reports if r.status != "throttled") * prices["lambda_per_request"]
-    s3_dollars = run.requests.get("s3:put-copy-post-list", 0) * prices["s3_put_copy_post_list_per_request"] + run.requests.get("s3:get-head-other", 0) * prices["s3_get_and_other_per_request"]
+    lambda_dollars = (
+        sum(gb_s.values()) * prices["lambda_arm64_per_gb_second"]
+        + sum(1 for r in run.reports if r.status != "throttled") * prices["lambda_per_request"]
+    )
+    s3_dollars = (
+        run.requests.get("s3:put-copy-post-list", 0) * prices["s3_put_copy_post_list_per_request"]
+        + run.requests.get("s3:get-head-other", 0) * prices["s3_get_and_other_per_request"]
+    )
     standard = run.transitions * prices["sfn_standard_per_transition"]
     # The same run with EXPRESS children: each child is billed for the time its worker took.
     step = prices["sfn_express_billing_increment_ms"] / 1000
-    express_children = sum(math.ceil(d / step) * step for d in durations) * prices["sfn_express_memory_step_mb"] / 1024
+    express_children = (
+        sum(math.ceil(d / step) * step for d in durations)
+        * prices["sfn_express_memory_step_mb"]
+        / 1024
+    )
     batches = len({r.label for r in worker})
     express = (
         run.parent_transitions * prices["sfn_standard_per_transition"]
@@ -173,13 +205,24 @@ def figures(run: DesignRun, prices: dict[str, Any]) -> dict[str, Any]:
             "step_functions_express_modelled": express,
             "s3": s3_dollars,
             "total_standard": lambda_dollars + standard + s3_dollars,
-            "total_express_modelled": lambda_dollars + express + s3_dollars if run.transitions else lambda_dollars + s3_dollars,
+            "total_express_modelled": lambda_dollars + express + s3_dollars
+            if run.transitions
+            else lambda_dollars + s3_dollars,
         },
         "items": run.summary.get("items"),
     }
 
 
-def compare(engine: LocalEngine, deployment: Deployment, sizes: list[int], designs: tuple[str, ...], batch_size: int, concurrency: int, median_ms: float, on_step: Any = None) -> list[DesignRun]:
+def compare(
+    engine: LocalEngine,
+    deployment: Deployment,
+    sizes: list[int],
+    designs: tuple[str, ...],
+    batch_size: int,
+    concurrency: int,
+    median_ms: float,
+    on_step: Any = None,
+) -> list[DesignRun]:
     prices = load_prices()
     runs: list[DesignRun] = []
     # Warm both designs' execution environments first, so neither pays cold starts the other
@@ -187,7 +230,9 @@ def compare(engine: LocalEngine, deployment: Deployment, sizes: list[int], desig
     warm_key = write_items(engine, deployment, concurrency * batch_size)
     for design in designs:
         runner = run_state_machine if design == "state-machine" else run_orchestrator
-        runner(engine, deployment, heavy_tailed_input(warm_key, batch_size, concurrency, median_ms), 0)
+        runner(
+            engine, deployment, heavy_tailed_input(warm_key, batch_size, concurrency, median_ms), 0
+        )
     for items in sizes:
         key = write_items(engine, deployment, items)
         execution_input = heavy_tailed_input(key, batch_size, concurrency, median_ms)

@@ -79,11 +79,13 @@ class Cost:
 
     def dollars(self, prices: dict[str, Any]) -> dict[str, float]:
         parts = {
-            "lambda": self.lambda_gb_seconds * prices["lambda_arm64_per_gb_second"] + self.lambda_requests * prices["lambda_per_request"],
+            "lambda": self.lambda_gb_seconds * prices["lambda_arm64_per_gb_second"]
+            + self.lambda_requests * prices["lambda_per_request"],
             "step_functions": self.transitions * prices["sfn_standard_per_transition"]
             + self.express_requests * prices["sfn_express_per_request"]
             + self.express_gb_seconds * prices["sfn_express_per_gb_second"],
-            "s3": self.s3_puts * prices["s3_put_copy_post_list_per_request"] + self.s3_gets * prices["s3_get_and_other_per_request"],
+            "s3": self.s3_puts * prices["s3_put_copy_post_list_per_request"]
+            + self.s3_gets * prices["s3_get_and_other_per_request"],
         }
         parts["total"] = sum(parts.values())
         return parts
@@ -101,7 +103,8 @@ def state_machine_cost(w: Workload, child_type: str, prices: dict[str, Any]) -> 
         design=f"SFN, {child_type.lower()} children",
         lambda_gb_seconds=worker_gb_s + control_gb_s,
         lambda_requests=w.batches + 2,
-        transitions=PARENT_TRANSITIONS + (CHILD_TRANSITIONS * w.batches if child_type == "STANDARD" else 0),
+        transitions=PARENT_TRANSITIONS
+        + (CHILD_TRANSITIONS * w.batches if child_type == "STANDARD" else 0),
         s3_puts=w.batches + 5 + 1,  # + the Map's ResultWriter manifest
         s3_gets=3 * w.batches + 3 + 1,  # + the Map's ItemReader
         makespan_seconds=w.prepare_seconds + waves * w.batch_seconds + w.aggregate_seconds,
@@ -120,7 +123,8 @@ def orchestrator_cost(w: Workload) -> Cost:
     orchestrator_seconds = w.prepare_seconds + fanout + w.aggregate_seconds
     cost = Cost(
         design="orchestrator",
-        lambda_gb_seconds=w.batches * _gb_s(w.batch_seconds, w.memory_mb) + _gb_s(orchestrator_seconds, w.control_memory_mb),
+        lambda_gb_seconds=w.batches * _gb_s(w.batch_seconds, w.memory_mb)
+        + _gb_s(orchestrator_seconds, w.control_memory_mb),
         lambda_requests=w.batches + 1,
         s3_puts=w.batches + 5,
         s3_gets=3 * w.batches + 2,
@@ -128,7 +132,9 @@ def orchestrator_cost(w: Workload) -> Cost:
         waiting_gb_seconds=_gb_s(fanout, w.control_memory_mb),
     )
     if orchestrator_seconds > LAMBDA_LIMIT_SECONDS:
-        cost.notes.append(f"needs {orchestrator_seconds:,.0f} s: over Lambda's 900 s limit, so it would fail")
+        cost.notes.append(
+            f"needs {orchestrator_seconds:,.0f} s: over Lambda's 900 s limit, so it would fail"
+        )
     return cost
 
 
@@ -139,7 +145,9 @@ def express_crossover_seconds(prices: dict[str, Any]) -> float:
     return (standard - prices["sfn_express_per_request"]) / per_second
 
 
-def cheapest_batch_size(w: Workload, prices: dict[str, Any], worker_timeout_s: float = 300) -> tuple[int, str, float]:
+def cheapest_batch_size(
+    w: Workload, prices: dict[str, Any], worker_timeout_s: float = 300
+) -> tuple[int, str, float]:
     """The (batch size, child type, dollars) with the lowest total for this workload, among
     batch sizes that still make at least ``concurrency`` batches (bigger batches would be
     cheaper only by giving up parallelism) and fit the worker's timeout with room to spare."""

@@ -210,7 +210,11 @@ def run(
         def draw(path: Path) -> Path:
             from .timeline import draw_timeline
 
-            return draw_timeline(list(engine.runtime.reports), path, f"Run {execution['executionArn'].rsplit(':', 1)[-1]}")
+            return draw_timeline(
+                list(engine.runtime.reports),
+                path,
+                f"Run {execution['executionArn'].rsplit(':', 1)[-1]}",
+            )
 
         _finish(description, s3, out_dir, draw=draw)
 
@@ -404,13 +408,34 @@ def faults(items: int, retry_scale: float) -> None:
 
 
 @main.command()
-@click.option("--sizes", default="100,1000,10000", show_default=True, help="Item counts, comma-separated.")
-@click.option("--designs", type=click.Choice(["both", "state-machine", "orchestrator"]), default="both", show_default=True)
+@click.option(
+    "--sizes", default="100,1000,10000", show_default=True, help="Item counts, comma-separated."
+)
+@click.option(
+    "--designs",
+    type=click.Choice(["both", "state-machine", "orchestrator"]),
+    default="both",
+    show_default=True,
+)
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=10, show_default=True)
 @click.option("--concurrency", type=click.IntRange(1, 1000), default=10, show_default=True)
-@click.option("--median-ms", type=click.FloatRange(0, 10_000), default=20.0, show_default=True, help="Median item latency (log-normal, p99 = 10 x median).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".local/bench"), show_default=True)
-def bench(sizes: str, designs: str, batch_size: int, concurrency: int, median_ms: float, out_dir: Path) -> None:
+@click.option(
+    "--median-ms",
+    type=click.FloatRange(0, 10_000),
+    default=20.0,
+    show_default=True,
+    help="Median item latency (log-normal, p99 = 10 x median).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".local/bench"),
+    show_default=True,
+)
+def bench(
+    sizes: str, designs: str, batch_size: int, concurrency: int, median_ms: float, out_dir: Path
+) -> None:
     """Run the state machine and the thread-pool orchestrator side by side on the same
     heavy-tailed workload and print billed GB-s, idle waiting, makespan and dollars."""
     import resource
@@ -424,7 +449,9 @@ def bench(sizes: str, designs: str, batch_size: int, concurrency: int, median_ms
     try:
         counts = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError:
-        _fail(f"InvalidSizes: {sizes!r} is not a comma-separated list of item counts", EXIT_BAD_INPUT)
+        _fail(
+            f"InvalidSizes: {sizes!r} is not a comma-separated list of item counts", EXIT_BAD_INPUT
+        )
     if not counts or min(counts) < 1 or max(counts) > 1_000_000:
         _fail("InvalidSizes: item counts go from 1 to 1,000,000", EXIT_BAD_INPUT)
     chosen = DESIGNS if designs == "both" else (designs,)
@@ -432,11 +459,26 @@ def bench(sizes: str, designs: str, batch_size: int, concurrency: int, median_ms
     with LocalEngine() as engine:
         deployment = deploy(engine, with_baseline="orchestrator" in chosen)
         with console.status("Benchmarking") as status:
-            runs = compare(engine, deployment, counts, chosen, batch_size, concurrency, median_ms, on_step=lambda text: status.update(f"Running {text}"))
+            runs = compare(
+                engine,
+                deployment,
+                counts,
+                chosen,
+                batch_size,
+                concurrency,
+                median_ms,
+                on_step=lambda text: status.update(f"Running {text}"),
+            )
         console.print(comparison_table(runs))
         paths = write_outputs(runs, out_dir)
     wall = time.monotonic() - started
-    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    peak_mb = (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / 1024
+    )
     console.print(f"Wall time {wall:.1f} s; peak memory of one process {peak_mb:.0f} MB.")
     console.print("Written: " + ", ".join(str(p) for p in paths))
 
@@ -457,22 +499,32 @@ def coldstart(rounds: int) -> None:
 
     with console.status("Importing handlers in fresh interpreters"):
         rows = summarize(import_times(rounds))
-    table = Table(title=f"Handler import time, median of {rounds} fresh interpreters (Powertools tracing off)")
+    table = Table(
+        title=f"Handler import time, median of {rounds} fresh interpreters (Powertools tracing off)"
+    )
     for column in ("module", "median ms", "vs import boto3"):
         table.add_column(column, justify="left" if column == "module" else "right")
     for name, median, ratio in rows:
         table.add_row(name, f"{median:.0f}", f"{ratio:.2f}x")
     console.print(table)
 
-    with console.status("Cold-starting local execution environments"), LocalEngine(retry_scale=0.01) as engine:
+    with (
+        console.status("Cold-starting local execution environments"),
+        LocalEngine(retry_scale=0.01) as engine,
+    ):
         deployment = deploy(engine)
         lam = engine.client("lambda")
         for _ in range(rounds):
             # A reserved concurrency change drops nothing, so force cold starts by redeploying
             # new code: each round a fresh pool (the template process stays warm).
             engine.runtime.drop_idle()
-            lam.invoke(FunctionName=deployment.function_names["aggregate"], Payload=b'{"run_id": "none", "bucket": "scatter-gather-local"}')
-        inits = [r.init_duration_ms for r in engine.runtime.reports if r.init_duration_ms is not None]
+            lam.invoke(
+                FunctionName=deployment.function_names["aggregate"],
+                Payload=b'{"run_id": "none", "bucket": "scatter-gather-local"}',
+            )
+        inits = [
+            r.init_duration_ms for r in engine.runtime.reports if r.init_duration_ms is not None
+        ]
     console.print(
         f"Local runtime: an environment starts (fork from the template, import the handler) in "
         f"{statistics.median(inits):.0f} ms median over {len(inits)} cold starts (min {min(inits):.0f}, max {max(inits):.0f})."
@@ -481,15 +533,50 @@ def coldstart(rounds: int) -> None:
 
 @main.command()
 @click.option("--items", type=click.IntRange(1, 100_000_000), required=True)
-@click.option("--item-ms", type=click.FloatRange(0, 900_000), required=True, help="Work per item, in ms.")
-@click.option("--memory-mb", type=click.IntRange(128, 10240), default=1769, show_default=True, help="Worker memory.")
+@click.option(
+    "--item-ms", type=click.FloatRange(0, 900_000), required=True, help="Work per item, in ms."
+)
+@click.option(
+    "--memory-mb",
+    type=click.IntRange(128, 10240),
+    default=1769,
+    show_default=True,
+    help="Worker memory.",
+)
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=50, show_default=True)
-@click.option("--concurrency", type=click.IntRange(1, 10_000), default=10, show_default=True, help="Batches at once.")
-@click.option("--item-concurrency", type=click.IntRange(1, 64), default=1, show_default=True, help="Items at once in a batch.")
-@click.option("--prices", "prices_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Default: benchmarks/prices.json.")
-def estimate(items: int, item_ms: float, memory_mb: int, batch_size: int, concurrency: int, item_concurrency: int, prices_file: Path | None) -> None:
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 10_000),
+    default=10,
+    show_default=True,
+    help="Batches at once.",
+)
+@click.option(
+    "--item-concurrency",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Items at once in a batch.",
+)
+@click.option(
+    "--prices",
+    "prices_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Default: benchmarks/prices.json.",
+)
+def estimate(
+    items: int,
+    item_ms: float,
+    memory_mb: int,
+    batch_size: int,
+    concurrency: int,
+    item_concurrency: int,
+    prices_file: Path | None,
+) -> None:
     """The AWS cost of a run for this design (STANDARD and EXPRESS children) and for a
     thread-pool orchestrator, and which child type and batch size is cheapest."""
+    from rich.table import Table
+
     from benchmarks.cost_model import (
         Workload,
         cheapest_batch_size,
@@ -498,31 +585,56 @@ def estimate(items: int, item_ms: float, memory_mb: int, batch_size: int, concur
         orchestrator_cost,
         state_machine_cost,
     )
-    from rich.table import Table
 
     prices = load_prices(prices_file) if prices_file else load_prices()
-    workload = Workload(items=items, item_ms=item_ms, memory_mb=memory_mb, batch_size=batch_size, concurrency=concurrency, item_concurrency=item_concurrency)
+    workload = Workload(
+        items=items,
+        item_ms=item_ms,
+        memory_mb=memory_mb,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        item_concurrency=item_concurrency,
+    )
     costs = [
         state_machine_cost(workload, "STANDARD", prices),
         state_machine_cost(workload, "EXPRESS", prices),
         orchestrator_cost(workload),
     ]
-    table = Table(title=f"{items:,} items x {item_ms:g} ms, batches of {batch_size} ({workload.batches:,} batches of {workload.batch_seconds:.2f} s), {concurrency} at once")
-    for column in ("design", "GB-s", "wait GB-s", "transitions", "Lambda $", "SFN $", "S3 $", "total $", "makespan"):
+    table = Table(
+        title=f"{items:,} items x {item_ms:g} ms, batches of {batch_size} ({workload.batches:,} batches of {workload.batch_seconds:.2f} s), {concurrency} at once"
+    )
+    for column in (
+        "design",
+        "GB-s",
+        "wait GB-s",
+        "transitions",
+        "Lambda $",
+        "SFN $",
+        "S3 $",
+        "total $",
+        "makespan",
+    ):
         table.add_column(column, justify="left" if column == "design" else "right")
     for cost in costs:
         dollars = cost.dollars(prices)
         table.add_row(
-            cost.design, f"{cost.lambda_gb_seconds:,.0f}", f"{cost.waiting_gb_seconds:,.0f}", f"{cost.transitions:,}",
+            cost.design,
+            f"{cost.lambda_gb_seconds:,.0f}",
+            f"{cost.waiting_gb_seconds:,.0f}",
+            f"{cost.transitions:,}",
             *(f"{dollars[k]:.4g}" for k in ("lambda", "step_functions", "s3", "total")),
             f"{cost.makespan_seconds:,.0f} s",
         )
     console.print(table)
     crossover = express_crossover_seconds(prices)
     better = "EXPRESS" if workload.batch_seconds < crossover else "STANDARD"
-    console.print(f"EXPRESS children cost less than STANDARD below ~{crossover:.0f} s per batch; these batches take {workload.batch_seconds:.2f} s, so {better} is cheaper.")
+    console.print(
+        f"EXPRESS children cost less than STANDARD below ~{crossover:.0f} s per batch; these batches take {workload.batch_seconds:.2f} s, so {better} is cheaper."
+    )
     size, child, dollars_best = cheapest_batch_size(workload, prices)
-    console.print(f"Cheapest batch size for this workload: {size} with {child} children (${dollars_best:.6f} a run).")
+    console.print(
+        f"Cheapest batch size for this workload: {size} with {child} children (${dollars_best:.6f} a run)."
+    )
     for cost in costs:
         for note in cost.notes:
             console.print(f"[yellow]{cost.design}: {note}[/yellow]")

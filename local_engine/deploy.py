@@ -139,8 +139,12 @@ def deploy(
             **overrides.get("orchestrator", {}),
             "environment": {"WORKER_FUNCTION_NAME": function_name("worker")},
         }
-        arns["orchestrator"] = _ensure_function(lam, "orchestrator", role_arn, code, bucket, baseline)
-    definition = render_definition(substitutions({k: arns[k] for k in FUNCTIONS}, bucket, "STANDARD"))
+        arns["orchestrator"] = _ensure_function(
+            lam, "orchestrator", role_arn, code, bucket, baseline
+        )
+    definition = render_definition(
+        substitutions({k: arns[k] for k in FUNCTIONS}, bucket, "STANDARD")
+    )
     state_machine_arn = f"arn:aws:states:us-east-1:{ACCOUNT_ID}:stateMachine:{STATE_MACHINE_NAME}"
     try:
         sfn.describe_state_machine(stateMachineArn=state_machine_arn)

@@ -13,13 +13,13 @@ upgrade that moves these names fails loudly."""
 from __future__ import annotations
 
 import contextlib
-import re
-from collections import Counter
 import functools
 import json
+import re
 import threading
 import time
 import uuid
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -135,7 +135,11 @@ def _count_requests(call: Any) -> Any:
         if service == "s3":
             method = environ.get("REQUEST_METHOD", "GET")
             is_list = method == "GET" and "list-type" in environ.get("QUERY_STRING", "")
-            tier = "s3:put-copy-post-list" if method in ("PUT", "POST") or is_list else "s3:get-head-other"
+            tier = (
+                "s3:put-copy-post-list"
+                if method in ("PUT", "POST") or is_list
+                else "s3:get-head-other"
+            )
             _requests[tier] += 1
         else:
             _requests[service] += 1
@@ -154,6 +158,7 @@ def apply(runtime: LambdaRuntime, endpoint: str, retry_scale: float) -> None:
     from moto import backends
     from moto.awslambda import models as lambda_models
     from moto.core.config import default_user_config
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
         resource_eval_s3 as item_reader_s3,
@@ -167,7 +172,6 @@ def apply(runtime: LambdaRuntime, endpoint: str, retry_scale: float) -> None:
         state_task_service_unsupported,
     )
     from moto.stepfunctions.parser.asl.utils import json_path
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     with _lock:

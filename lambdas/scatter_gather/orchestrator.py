@@ -17,22 +17,37 @@ from .models import BatchRef
 from .prepare import prepare_run
 
 
-def orchestrate(raw_input: Any, execution_name: str, s3: Any, lambda_client: Any, bucket: str, worker: str) -> dict[str, Any]:
+def orchestrate(
+    raw_input: Any, execution_name: str, s3: Any, lambda_client: Any, bucket: str, worker: str
+) -> dict[str, Any]:
     started = time.perf_counter()
     summary = prepare_run(raw_input, execution_name, s3, bucket)
-    refs = [BatchRef.model_validate(r) for r in store.get_json(s3, bucket, RunLayout(summary.run_id).batches)]
+    refs = [
+        BatchRef.model_validate(r)
+        for r in store.get_json(s3, bucket, RunLayout(summary.run_id).batches)
+    ]
 
     def invoke(ref: BatchRef) -> None:
-        event = {"run_id": summary.run_id, "bucket": bucket, "batch": ref.model_dump(), "attempt": 0}
+        event = {
+            "run_id": summary.run_id,
+            "bucket": bucket,
+            "batch": ref.model_dump(),
+            "attempt": 0,
+        }
         response = lambda_client.invoke(FunctionName=worker, Payload=json.dumps(event).encode())
         if response.get("FunctionError"):
             # Record it the way the state machine's Catch does, so the aggregate counts it.
             payload = response["Payload"].read().decode()
             error = json.loads(payload) if payload.startswith("{") else {"errorType": "Unknown"}
-            store.put_json(s3, bucket, RunLayout(summary.run_id).failure(ref.batch_id), {
-                "batch": ref.model_dump(),
-                "error": {"Error": error.get("errorType", "Unknown"), "Cause": payload},
-            })
+            store.put_json(
+                s3,
+                bucket,
+                RunLayout(summary.run_id).failure(ref.batch_id),
+                {
+                    "batch": ref.model_dump(),
+                    "error": {"Error": error.get("errorType", "Unknown"), "Cause": payload},
+                },
+            )
 
     fanout_started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=summary.max_concurrency) as pool:

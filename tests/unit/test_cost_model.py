@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
+
 from benchmarks.cost_model import (
     Workload,
     cheapest_batch_size,
@@ -11,12 +13,19 @@ from benchmarks.cost_model import (
     orchestrator_cost,
     state_machine_cost,
 )
-from click.testing import CliRunner
 from local_engine.cli import main
 
 PRICES = load_prices()
 # 1,000 items x 100 ms in 100 batches of 10 (1.0 s each, no overhead), 10 at once, 1 GB.
-W = Workload(items=1000, item_ms=100, memory_mb=1024, batch_size=10, concurrency=10, overhead_ms=0, control_memory_mb=1024)
+W = Workload(
+    items=1000,
+    item_ms=100,
+    memory_mb=1024,
+    batch_size=10,
+    concurrency=10,
+    overhead_ms=0,
+    control_memory_mb=1024,
+)
 
 
 def test_prices_file_is_dated_and_sourced():
@@ -69,7 +78,21 @@ def test_orchestrator_past_fifteen_minutes_is_flagged():
 
 
 def test_estimate_command_prints_the_table_and_advice():
-    result = CliRunner().invoke(main, ["estimate", "--items", "1000", "--item-ms", "100", "--memory-mb", "1024", "--batch-size", "10"], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        main,
+        [
+            "estimate",
+            "--items",
+            "1000",
+            "--item-ms",
+            "100",
+            "--memory-mb",
+            "1024",
+            "--batch-size",
+            "10",
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert result.exit_code == 0, result.output
     assert "orchestrator" in result.output and "EXPRESS children cost less" in result.output
     assert "as of 2026-11-01" in result.output

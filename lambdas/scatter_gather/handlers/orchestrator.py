@@ -18,5 +18,10 @@ WORKER = os.environ["WORKER_FUNCTION_NAME"]
 
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    lambda_client = boto3.client("lambda", config=Config(read_timeout=900, max_pool_connections=256, retries={"mode": "standard"}))
-    return orchestrate(event["input"], event["execution_name"], s3_client(), lambda_client, ENV.RUN_BUCKET, WORKER)
+    lambda_client = boto3.client(
+        "lambda",
+        config=Config(read_timeout=900, max_pool_connections=256, retries={"mode": "standard"}),
+    )
+    return orchestrate(
+        event["input"], event["execution_name"], s3_client(), lambda_client, ENV.RUN_BUCKET, WORKER
+    )
