@@ -13,7 +13,7 @@ from .compare import DesignRun
 
 
 def _ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if b else ("0" if not a else "inf")
+    return f"{a / b:.2f}x" if b else ("-" if not a else "SFN: 0")
 
 
 def comparison_table(runs: list[DesignRun]) -> Table:

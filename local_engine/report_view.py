@@ -55,11 +55,10 @@ def show_summary(console: Console, summary: dict[str, Any], report: dict[str, An
     task_summary = (report or {}).get("task_summary")
     if task_summary:
         console.print("[bold]Task summary[/bold]")
-        console.print_json(
-            json.dumps(task_summary)[:4000]
-            if len(json.dumps(task_summary)) <= 4000
-            else json.dumps({k: v for k, v in task_summary.items() if not isinstance(v, list)})
-        )
+        text = json.dumps(task_summary)
+        if len(text) > 4000:  # long lists (largest objects, duplicates) stay in report.json
+            text = json.dumps({k: v for k, v in task_summary.items() if not isinstance(v, list)})
+        console.print_json(text)
 
 
 def failure_message(description: dict[str, Any]) -> str:
