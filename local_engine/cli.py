@@ -600,31 +600,27 @@ def estimate(
         state_machine_cost(workload, "EXPRESS", prices),
         orchestrator_cost(workload),
     ]
+    # Designs as columns, figures as rows: fits an 80-column terminal.
     table = Table(
-        title=f"{items:,} items x {item_ms:g} ms, batches of {batch_size} ({workload.batches:,} batches of {workload.batch_seconds:.2f} s), {concurrency} at once"
+        title=f"{items:,} items x {item_ms:g} ms: {workload.batches:,} batches of "
+        f"{workload.batch_seconds:.2f} s, {concurrency} at once"
     )
-    for column in (
-        "design",
-        "GB-s",
-        "wait GB-s",
-        "transitions",
-        "Lambda $",
-        "SFN $",
-        "S3 $",
-        "total $",
-        "makespan",
-    ):
-        table.add_column(column, justify="left" if column == "design" else "right")
+    table.add_column("per run")
     for cost in costs:
-        dollars = cost.dollars(prices)
-        table.add_row(
-            cost.design,
-            f"{cost.lambda_gb_seconds:,.0f}",
-            f"{cost.waiting_gb_seconds:,.0f}",
-            f"{cost.transitions:,}",
-            *(f"{dollars[k]:.4g}" for k in ("lambda", "step_functions", "s3", "total")),
-            f"{cost.makespan_seconds:,.0f} s",
-        )
+        table.add_column(cost.design, justify="right")
+    all_dollars = [cost.dollars(prices) for cost in costs]
+    rows = [
+        ("Lambda GB-s", [f"{c.lambda_gb_seconds:,.1f}" for c in costs]),
+        ("  of it waiting", [f"{c.waiting_gb_seconds:,.1f}" for c in costs]),
+        ("state transitions", [f"{c.transitions:,}" for c in costs]),
+        ("Lambda $", [f"{d['lambda']:.6f}" for d in all_dollars]),
+        ("Step Functions $", [f"{d['step_functions']:.6f}" for d in all_dollars]),
+        ("S3 $", [f"{d['s3']:.6f}" for d in all_dollars]),
+        ("total $", [f"{d['total']:.6f}" for d in all_dollars]),
+        ("makespan", [f"{c.makespan_seconds:,.0f} s" for c in costs]),
+    ]
+    for label, values in rows:
+        table.add_row(label, *values)
     console.print(table)
     crossover = express_crossover_seconds(prices)
     better = "EXPRESS" if workload.batch_seconds < crossover else "STANDARD"
