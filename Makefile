@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: dev run test unit infra e2e lint format typecheck synth bench clean
+.PHONY: dev run test unit infra e2e lint format typecheck synth deploy destroy bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ typecheck: $(STAMP)
 
 synth: $(STAMP) $(NODE_STAMP) ## CloudFormation template into cdk.out/
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet
+
+deploy: $(STAMP) $(NODE_STAMP) ## needs AWS credentials; settings from cdk.json (-c via CDK_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk deploy $(CDK_ARGS)
+
+destroy: $(STAMP) $(NODE_STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk destroy $(CDK_ARGS)
 
 bench: $(STAMP)
 	$(VENV)/bin/scatter-gather bench
