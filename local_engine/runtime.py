@@ -201,10 +201,9 @@ class LambdaRuntime:
             raise RuntimeError(
                 f"{fn.name}: environment did not start within {INIT_TIMEOUT_SECONDS} s"
             )
-        _, handler_init_ms = parent.recv()
+        parent.recv()  # ("ready", handler import ms): the INIT we report includes the fork too
         init_ms = (time.perf_counter() - started) * 1000
         env = _Environment(process, parent, log_path, init_ms)
-        env.handler_init_ms = handler_init_ms  # type: ignore[attr-defined]
         with self._lock:
             self._all.append(env)
         return env
