@@ -111,7 +111,8 @@ def run_state_machine(
 def run_orchestrator(
     engine: LocalEngine, deployment: Deployment, execution_input: dict[str, Any], items: int
 ) -> DesignRun:
-    slow_client = _long_client(engine)  # the orchestrator may run for minutes
+    # The orchestrator may run for minutes; one attempt only, never a second orchestrator.
+    slow_client = engine.client("lambda", read_timeout=1000, attempts=1)
     first, requests_before = len(engine.runtime.reports), patches.request_counts()
     name = f"bench-orch-{items}-{uuid.uuid4().hex[:6]}"
     started = time.monotonic()
@@ -134,20 +135,6 @@ def run_orchestrator(
         waited_ms=float(payload["waited_on_workers_ms"]),
         summary=payload,
         concurrency=execution_input["options"]["max_concurrency"],
-    )
-
-
-def _long_client(engine: LocalEngine) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.session.Session().client(
-        "lambda",
-        region_name="us-east-1",
-        endpoint_url=engine.endpoint_url,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(read_timeout=1000, retries={"max_attempts": 0}),
     )
 
 

@@ -47,46 +47,31 @@ def _finish(
     out_dir: Path | None = None,
     draw: Any = None,
 ) -> None:
-    """Prints the outcome; downloads the report when we can reach the bucket. Exits non-zero
-    on failure."""
+    """Prints the outcome and, where we can reach the bucket, the report (saved under
+    ``out_dir`` with its timeline when given). Exits non-zero on failure."""
     status = description["status"]
-    if status != "SUCCEEDED":
-        message = failure_message(description)
-        code = EXIT_BAD_INPUT if str(description.get("error")) == "InvalidInput" else EXIT_FAILED
-        if (
-            s3 is not None
-            and out_dir is not None
-            and description.get("error") == "FailureThresholdExceeded"
-        ):
-            _download_report(s3, message, out_dir)
-        _fail(f"execution {status}: {message}", code)
     summary = parse_output(description)
     if summary.get("duplicate"):
         console.print(
             f"[yellow]Run {summary.get('run_id')} already exists; this execution did nothing.[/yellow]"
         )
         return
-    report = None
-    if s3 is not None and summary.get("report"):
-        report = _fetch_json(s3, summary["report"])
-        if out_dir is not None and report is not None:
-            paths = _save_run(s3, summary, report, out_dir)
-            summary_paths = ", ".join(str(p) for p in paths)
-    show_summary(console, summary, report)
-    console.print(f"Report: {summary.get('report')}")
-    if s3 is not None and out_dir is not None and report is not None:
-        console.print(f"Saved locally: {summary_paths}")
-        if draw is not None:
-            picture = draw(out_dir / str(summary["run_id"]) / "timeline.png")
-            _link_timeline(out_dir / str(summary["run_id"]) / "report.json", picture)
-            console.print(f"Timeline picture: {picture}")
-
-
-def _link_timeline(report_path: Path, picture: Path) -> None:
-    """The local copy of the report points at its picture."""
-    report = json.loads(report_path.read_text())
-    report.setdefault("local_files", {})["timeline"] = picture.name
-    report_path.write_text(json.dumps(report, indent=2) + "\n")
+    message = failure_message(description) if status != "SUCCEEDED" else ""
+    # A run over its failure threshold still wrote its report; the cause names it.
+    report_uri = summary.get("report") or next(
+        (w for w in message.split() if w.startswith("s3://") and w.endswith("report.json")), None
+    )
+    report = _fetch_json(s3, report_uri) if s3 is not None and report_uri else None
+    if report is not None:
+        show_summary(console, summary or report, report)
+        console.print(f"Report: {report_uri}")
+        if out_dir is not None:
+            _save_run(s3, report, out_dir, draw)
+    if status != "SUCCEEDED":
+        code = EXIT_BAD_INPUT if str(description.get("error")) == "InvalidInput" else EXIT_FAILED
+        _fail(f"execution {status}: {message}", code)
+    if report is None:
+        show_summary(console, summary, None)
 
 
 def _split_s3_uri(uri: str) -> tuple[str, str]:
@@ -102,27 +87,19 @@ def _fetch_json(s3: Any, uri: str) -> Any:
         return None
 
 
-def _save_run(
-    s3: Any, summary: dict[str, Any], report: dict[str, Any], out_dir: Path
-) -> list[Path]:
-    target = out_dir / str(summary["run_id"])
+def _save_run(s3: Any, report: dict[str, Any], out_dir: Path, draw: Any) -> None:
+    """report.json (pointing at its timeline picture) and results.jsonl under out_dir/run_id."""
+    target = out_dir / str(report["run_id"])
     target.mkdir(parents=True, exist_ok=True)
-    (target / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    bucket, key = _split_s3_uri(summary["results"])
+    bucket, key = _split_s3_uri(report["locations"]["results"])
     s3.download_file(bucket, key, str(target / "results.jsonl"))
-    return [target / "report.json", target / "results.jsonl"]
-
-
-def _download_report(s3: Any, message: str, out_dir: Path) -> None:
-    uri = next(
-        (w for w in message.split() if w.startswith("s3://") and w.endswith("report.json")), None
-    )
-    report = _fetch_json(s3, uri) if uri else None
-    if report:
-        summary = {"run_id": report["run_id"], "results": report["locations"]["results"], **report}
-        paths = _save_run(s3, summary, report, out_dir)
-        show_summary(console, summary, report)
-        console.print(f"Saved locally: {', '.join(str(p) for p in paths)}")
+    saved = [target / "report.json", target / "results.jsonl"]
+    if draw is not None:
+        picture = draw(target / "timeline.png")
+        report = {**report, "local_files": {"timeline": picture.name}}
+        saved.append(picture)
+    (target / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    console.print("Saved locally: " + ", ".join(str(p) for p in saved))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

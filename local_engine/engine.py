@@ -83,12 +83,17 @@ class LocalEngine:
     ) -> None:
         self.stop()
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, read_timeout: float = 60, attempts: int = 3) -> Any:
+        """A client of the local endpoint; raise ``read_timeout`` for long synchronous calls."""
         return boto3.session.Session().client(
             service,
             region_name=REGION,
             endpoint_url=self.endpoint_url,
             aws_access_key_id="local",
             aws_secret_access_key="local",
-            config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32),
+            config=Config(
+                retries={"mode": "standard", "max_attempts": attempts},
+                max_pool_connections=32,
+                read_timeout=read_timeout,
+            ),
         )

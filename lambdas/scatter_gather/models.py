@@ -17,23 +17,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_key_part(value: str, what: str, *, allow_empty: bool) -> str:
+def _check_key_part(value: str, *, allow_empty: bool) -> str:
     """S3 keys and prefixes from users: no absolute paths, no '..' segments, no control
-    characters. S3 itself would accept them, but they are nearly always a mistake and make
+    characters. (Pydantic's error location names the field.) S3 itself would accept them, but they are nearly always a mistake and make
     keys that tools mishandle."""
     if not value and not allow_empty:
-        raise ValueError(f"{what} must not be empty")
+        raise ValueError("must not be empty")
     if value.startswith("/"):
-        raise ValueError(f"{what} must not start with '/': S3 keys are relative ({value!r})")
+        raise ValueError(f"must not start with '/': S3 keys are relative ({value!r})")
     if any(part in ("..", ".") for part in value.split("/")):
-        raise ValueError(f"{what} must not contain '.' or '..' path segments ({value!r})")
+        raise ValueError(f"must not contain '.' or '..' path segments ({value!r})")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value):
         raise ValueError(
-            f"{what} must not contain control or invisible formatting characters "
+            "must not contain control or invisible formatting characters "
             "(e.g. NUL, newline, right-to-left override, zero-width space)"
         )
     if len(value.encode()) > 1024:
-        raise ValueError(f"{what} is longer than S3's 1,024-byte key limit")
+        raise ValueError("is longer than S3's 1,024-byte key limit")
     return value
 
 
@@ -58,7 +58,7 @@ class S3PrefixSource(_Strict):
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
-        return _check_key_part(value, "source.prefix", allow_empty=True)
+        return _check_key_part(value, allow_empty=True)
 
 
 class ManifestSource(_Strict):
@@ -72,7 +72,7 @@ class ManifestSource(_Strict):
     @field_validator("key")
     @classmethod
     def _key(cls, value: str) -> str:
-        return _check_key_part(value, "source.key", allow_empty=False)
+        return _check_key_part(value, allow_empty=False)
 
     @property
     def resolved_format(self) -> str:

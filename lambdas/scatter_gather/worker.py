@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from . import store
@@ -16,6 +16,13 @@ from .layout import RunLayout
 from .models import BatchHeader, ItemOutcome, RunRecord, WorkerEvent, WorkerStatus, WorkItem
 from .runner import DEADLINE_ERROR, execute_one, run_batch
 from .tasks import TaskContext, get_task
+
+
+@lru_cache(maxsize=16)
+def run_record(s3: Any, bucket: str, run_id: str) -> RunRecord:
+    """The run's record, read once per warm environment: it is written once, when prepare
+    claims the run, and every batch of the run needs it."""
+    return RunRecord.model_validate(store.get_json(s3, bucket, RunLayout(run_id).claim))
 
 
 def read_batch_items(s3: Any, event: WorkerEvent) -> list[WorkItem]:
@@ -59,7 +66,7 @@ def process_batch(
     # leave no time to start any item.
     reserve_ms = min(reserve_ms, time_left_ms() / 4)
     layout = RunLayout(event.run_id)
-    record = RunRecord.model_validate(store.get_json(s3, event.bucket, layout.claim))
+    record = run_record(s3, event.bucket, event.run_id)
     task = get_task(record.task)
     params = task.parse_params(record.params)
     items = read_batch_items(s3, event)
